@@ -174,3 +174,7 @@ def describe() -> list[dict[str, Any]]:
         }
         for m in METRICS.values()
     ]
+
+
+# Register every metric module (kept last: those modules import from here).
+from . import metric_defs  # noqa: E402, F401
