@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -58,14 +59,14 @@ async def ensure_topics(bootstrap: str, partitions: int, timeout_s: float = 30.0
                     if t not in existing
                 ]
                 if wanted:
-                    try:
+                    with contextlib.suppress(TopicAlreadyExistsError):
                         await admin.create_topics(wanted)
-                    except TopicAlreadyExistsError:
-                        pass
                 return
             finally:
                 await admin.close()
         except Exception as e:
             if asyncio.get_running_loop().time() > deadline:
-                raise RuntimeError(f"Kafka at {bootstrap} not reachable after {timeout_s:.0f}s: {e}") from e
+                raise RuntimeError(
+                    f"Kafka at {bootstrap} not reachable after {timeout_s:.0f}s: {e}"
+                ) from e
             await asyncio.sleep(0.2)

@@ -146,7 +146,9 @@ def jsonable(v: Any) -> Any:
     return v
 
 
-def run_metric(wh: Warehouse, name: str, raw: dict[str, str], tz: str, today: dt.date | None = None) -> dict[str, Any]:
+def run_metric(
+    wh: Warehouse, name: str, raw: dict[str, str], tz: str, today: dt.date | None = None
+) -> dict[str, Any]:
     """Answer one read-API request: the catalog's JSON shape."""
     metric = METRICS.get(name)
     if metric is None:
@@ -169,8 +171,19 @@ def describe() -> list[dict[str, Any]]:
         {
             "name": m.name,
             "description": m.description,
-            "parameters": [{"name": "from", "description": "first day, YYYY-MM-DD"}, {"name": "to", "description": "day after the last, YYYY-MM-DD"}]
-            + [{"name": p.name, "description": p.description, "choices": list(p.choices), "default": p.default} for p in m.params],
+            "parameters": [
+                {"name": "from", "description": "first day, YYYY-MM-DD"},
+                {"name": "to", "description": "day after the last, YYYY-MM-DD"},
+            ]
+            + [
+                {
+                    "name": p.name,
+                    "description": p.description,
+                    "choices": list(p.choices),
+                    "default": p.default,
+                }
+                for p in m.params
+            ],
         }
         for m in METRICS.values()
     ]

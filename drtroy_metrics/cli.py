@@ -41,7 +41,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     from .stack import Stack
 
     data_dir = Path(args.data_dir or default_data_dir()).expanduser().resolve()
-    stack = Stack(data_dir, args.collector_port, args.dashboard_port, args.kafka_port, args.simulate)
+    stack = Stack(
+        data_dir, args.collector_port, args.dashboard_port, args.kafka_port, args.simulate
+    )
     try:
         stack.start()
         return stack.watch()
@@ -59,8 +61,13 @@ def cmd_collector(args: argparse.Namespace) -> int:
     from .settings import Settings
 
     settings = Settings()
-    print(f"collector on http://{args.host}:{args.port} -> Kafka {settings.kafka_bootstrap_servers}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False)
+    print(
+        f"collector on http://{args.host}:{args.port} -> Kafka {settings.kafka_bootstrap_servers}",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False
+    )
     return 0
 
 
@@ -82,7 +89,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     settings = Settings()
     print(f"read API and dashboard on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(create_app(settings, Warehouse.open(settings.dsn)), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings, Warehouse.open(settings.dsn)),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
     return 0
 
 
@@ -93,21 +105,38 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
     wh = Warehouse.open(settings.dsn)
     applied = migrate(wh)
-    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; schema is up to date"))
+    print(
+        f"applied {len(applied)} migration(s)"
+        + (": " + ", ".join(applied) if applied else "; schema is up to date")
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="drtroy-metrics", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="drtroy-metrics",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    up = sub.add_parser("up", help="run the whole embedded stack", description="Run Tansu, the collector, the aggregator and the read API/dashboard; Ctrl-C stops all.")
-    up.add_argument("--data-dir", help="where chDB data, logs and dev keys live (default: the user's data dir)")
+    up = sub.add_parser(
+        "up",
+        help="run the whole embedded stack",
+        description="Run Tansu, the collector, the aggregator and the read API/dashboard; Ctrl-C stops all.",
+    )
+    up.add_argument(
+        "--data-dir", help="where chDB data, logs and dev keys live (default: the user's data dir)"
+    )
     up.add_argument("--collector-port", type=int, default=8000)
     up.add_argument("--dashboard-port", type=int, default=8100)
     up.add_argument("--kafka-port", type=int, default=9092)
-    up.add_argument("--simulate", action="store_true", help="also feed realistic traffic (30 days backfill, then live)")
+    up.add_argument(
+        "--simulate",
+        action="store_true",
+        help="also feed realistic traffic (30 days backfill, then live)",
+    )
     up.set_defaults(func=cmd_up)
 
     col = sub.add_parser("collector", help="run the collector (HTTP -> Kafka)")
@@ -116,7 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     col.set_defaults(func=cmd_collector)
 
     agg = sub.add_parser("aggregator", help="run the aggregator (Kafka -> ClickHouse)")
-    agg.add_argument("--serve-api", type=int, metavar="PORT", help="also serve the read API on PORT (embedded mode)")
+    agg.add_argument(
+        "--serve-api",
+        type=int,
+        metavar="PORT",
+        help="also serve the read API on PORT (embedded mode)",
+    )
     agg.add_argument("--host", default="127.0.0.1", help="address of the read API")
     agg.set_defaults(func=cmd_aggregator)
 
@@ -133,7 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         sim = None  # type: ignore[assignment]
     if sim is not None:
-        s = sub.add_parser("simulate", help="send realistic traffic to a collector", description=(sim.__doc__ or ""), formatter_class=argparse.RawDescriptionHelpFormatter)
+        s = sub.add_parser(
+            "simulate",
+            help="send realistic traffic to a collector",
+            description=(sim.__doc__ or ""),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sim.add_arguments(s)
         s.set_defaults(func=sim.run)
     return parser

@@ -41,7 +41,10 @@ def dev_keys(data_dir: Path) -> Keys:
     if path.exists():
         saved = json.loads(path.read_text())
     else:
-        saved = {"browser": "dev-browser-" + secrets.token_hex(8), "server": "dev-server-" + secrets.token_hex(12)}
+        saved = {
+            "browser": "dev-browser-" + secrets.token_hex(8),
+            "server": "dev-server-" + secrets.token_hex(12),
+        }
         path.write_text(json.dumps(saved))
         path.chmod(0o600)
     return Keys(b or saved["browser"], s or saved["server"], True)
@@ -62,7 +65,9 @@ def wait_tcp(port: int, timeout_s: float, proc: subprocess.Popen[bytes] | None =
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the process for port {port} exited with code {proc.returncode} (see its log)")
+            raise RuntimeError(
+                f"the process for port {port} exited with code {proc.returncode} (see its log)"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -75,7 +80,9 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen[bytes] | None =
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"{url}: the process exited with code {proc.returncode} (see its log)")
+            raise RuntimeError(
+                f"{url}: the process exited with code {proc.returncode} (see its log)"
+            )
         try:
             if httpx.get(url, timeout=1.0).status_code < 500:
                 return
@@ -117,14 +124,22 @@ class Stack:
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(self.data_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
-            [sys.executable, "-m", "drtroy_metrics", *args], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, "-m", "drtroy_metrics", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs.append((name, proc))
         return proc
 
     def start(self) -> Keys:
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        for name, port in (("Kafka", self.kafka_port), ("collector", self.collector_port), ("dashboard", self.dashboard_port)):
+        for name, port in (
+            ("Kafka", self.kafka_port),
+            ("collector", self.collector_port),
+            ("dashboard", self.dashboard_port),
+        ):
             if not port_free(port):
                 raise RuntimeError(
                     f"port {port} ({name}) is in use: stop what uses it or pass --{name.lower()}-port "
@@ -136,24 +151,42 @@ class Stack:
         tansu = start_tansu(self.kafka_port, self.data_dir / "logs" / "tansu.log")
         self.procs.append(("tansu", tansu))
         wait_tcp(self.kafka_port, 30, tansu)
-        asyncio.run(ensure_topics(f"127.0.0.1:{self.kafka_port}", int(env.get("TOPIC_PARTITIONS", "6"))))
+        asyncio.run(
+            ensure_topics(f"127.0.0.1:{self.kafka_port}", int(env.get("TOPIC_PARTITIONS", "6")))
+        )
         self.say(f"  kafka (Tansu)      127.0.0.1:{self.kafka_port}")
         agg = self.spawn("aggregator", ["aggregator", "--serve-api", str(self.dashboard_port)], env)
         col = self.spawn("collector", ["collector", "--port", str(self.collector_port)], env)
         wait_http(f"http://127.0.0.1:{self.collector_port}/healthz", 60, col)
-        self.say(f"  collector          http://127.0.0.1:{self.collector_port}  (POST /v1/batch, GET /tracker.js)")
+        self.say(
+            f"  collector          http://127.0.0.1:{self.collector_port}  (POST /v1/batch, GET /tracker.js)"
+        )
         wait_http(f"http://127.0.0.1:{self.dashboard_port}/healthz", 90, agg)
-        self.say(f"  dashboard, API     http://127.0.0.1:{self.dashboard_port}  (GET /api/v1/metrics)")
-        kind = "development keys (kept in the data dir)" if keys.generated else "keys from the environment"
+        self.say(
+            f"  dashboard, API     http://127.0.0.1:{self.dashboard_port}  (GET /api/v1/metrics)"
+        )
+        kind = (
+            "development keys (kept in the data dir)"
+            if keys.generated
+            else "keys from the environment"
+        )
         self.say(f"  write keys ({kind}): browser={keys.browser} server={keys.server}")
         if self.simulate:
             self.spawn(
                 "simulate",
-                ["simulate", "--collector-url", f"http://127.0.0.1:{self.collector_port}", "--days", "30"],
+                [
+                    "simulate",
+                    "--collector-url",
+                    f"http://127.0.0.1:{self.collector_port}",
+                    "--days",
+                    "30",
+                ],
                 env,
             )
             self._env = env
-            self.say("  simulator          backfilling 30 days, then live traffic (log: simulate.log)")
+            self.say(
+                "  simulator          backfilling 30 days, then live traffic (log: simulate.log)"
+            )
         self.say("Ready. Ctrl-C stops everything.")
         return keys
 
@@ -170,10 +203,24 @@ class Stack:
                 if name == "simulate" and p.poll() is not None:
                     # the backfill is done: keep the school alive with live traffic
                     self.procs.remove((name, p))
-                    self.spawn("simulate-live", ["simulate", "--collector-url", f"http://127.0.0.1:{self.collector_port}", "--rate", "20"], self._env)
-                    self.say("  simulator          backfill done; live traffic at about 20 events/s")
+                    self.spawn(
+                        "simulate-live",
+                        [
+                            "simulate",
+                            "--collector-url",
+                            f"http://127.0.0.1:{self.collector_port}",
+                            "--rate",
+                            "20",
+                        ],
+                        self._env,
+                    )
+                    self.say(
+                        "  simulator          backfill done; live traffic at about 20 events/s"
+                    )
                 elif p.poll() is not None and name != "simulate-live":
-                    self.say(f"{name} exited with code {p.returncode}; stopping (see {self.data_dir / 'logs' / (name + '.log')})")
+                    self.say(
+                        f"{name} exited with code {p.returncode}; stopping (see {self.data_dir / 'logs' / (name + '.log')})"
+                    )
                     return 1
             time.sleep(0.5)
         return 0

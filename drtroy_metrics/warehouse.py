@@ -53,7 +53,9 @@ class Warehouse:
     def open(cls, dsn: str) -> Warehouse:
         return cls(connect(dsn))
 
-    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def query(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self._lock:
             r = self.client.query(sql, parameters=parameters or {})
             return list(r.column_names), [tuple(row) for row in r.result_rows]
@@ -66,10 +68,14 @@ class Warehouse:
         with self._lock:
             self.client.insert(table, rows, column_names=list(columns))
 
-    async def aquery(self, sql: str, parameters: dict[str, Any] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    async def aquery(
+        self, sql: str, parameters: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         return await asyncio.to_thread(self.query, sql, parameters)
 
-    async def ainsert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+    async def ainsert(
+        self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
+    ) -> None:
         await asyncio.to_thread(self.insert, table, rows, columns)
 
     def close(self) -> None:
@@ -149,7 +155,9 @@ def migrate(wh: Warehouse) -> list[str]:
             continue
         for stmt in m.statements():
             wh.command(stmt)
-        wh.insert(MIGRATIONS_TABLE, [(m.version, m.name, m.checksum)], ["version", "name", "checksum"])
+        wh.insert(
+            MIGRATIONS_TABLE, [(m.version, m.name, m.checksum)], ["version", "name", "checksum"]
+        )
         applied.append(m.name)
         log.info("applied migration %s", m.name)
     return applied

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from drtroy_metrics.broker import ensure_topics, start_tansu
 from drtroy_metrics.stack import wait_http, wait_tcp
 
@@ -65,10 +66,15 @@ class RunningStack:
         return f"http://127.0.0.1:{self.api_port}"
 
     # ---- lifecycle -------------------------------------------------------------
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, args: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115
         return subprocess.Popen(
-            [sys.executable, "-m", "drtroy_metrics", *args], env=env or self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "drtroy_metrics", *args],
+            env=env or self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def start_broker(self) -> None:
@@ -90,7 +96,9 @@ class RunningStack:
 
     def start_aggregator(self, extra_env: dict[str, str] | None = None) -> None:
         env = {**self.env, **(extra_env or {})}
-        self.aggregator = self._spawn("aggregator", ["aggregator", "--serve-api", str(self.api_port)], env)
+        self.aggregator = self._spawn(
+            "aggregator", ["aggregator", "--serve-api", str(self.api_port)], env
+        )
         wait_http(f"{self.api_url}/healthz", 90, self.aggregator)
 
     def stop_aggregator(self) -> None:
@@ -114,7 +122,9 @@ class RunningStack:
 
     # ---- talking to it ---------------------------------------------------------
     def post(self, path: str, body: Any, key: str = SERVER_KEY, **kw: Any) -> httpx.Response:
-        return httpx.post(f"{self.collector_url}{path}", json=body, auth=(key, ""), timeout=30, **kw)
+        return httpx.post(
+            f"{self.collector_url}{path}", json=body, auth=(key, ""), timeout=30, **kw
+        )
 
     def sql(self, query: str) -> list[list[Any]]:
         r = httpx.post(f"{self.api_url}/api/v1/sql", content=query, timeout=60)

@@ -14,10 +14,11 @@ from drtroy_aggregator.process import to_row
 from drtroy_aggregator.writer import ClickHouseWriter
 from drtroy_collector.enrich import GeoLookup
 from drtroy_collector.ingest import Enricher, RequestFacts, collect
+from drtroy_schemas import Refusal
+
 from drtroy_metrics.catalog import run_metric
 from drtroy_metrics.names import MIGRATIONS_TABLE
 from drtroy_metrics.warehouse import Warehouse
-from drtroy_schemas import Refusal
 
 _ENRICHER = Enricher(GeoLookup(), "test-salt", frozenset({"drtroy.example"}))
 TZ = "America/Chicago"

@@ -31,10 +31,26 @@ def _t(name: str, trust: Trust, props: type[ev.Props], description: str) -> Even
 
 # Calls other than track are keyed by the call type.
 _CALLS = [
-    EventSpec("page", CLIENT, ev.PageProps, "A page view; page fields come from context.page.", "page"),
+    EventSpec(
+        "page", CLIENT, ev.PageProps, "A page view; page fields come from context.page.", "page"
+    ),
     EventSpec("screen", CLIENT, ev.NoProps, "A screen view (apps); stored, no metrics.", "screen"),
-    EventSpec("identify", SERVER, ev.UserTraits, "Ties an anonymousId to a userId and carries traits.", "identify", "traits"),
-    EventSpec("group", SERVER, ev.NoProps, "Ties a user to a group; stored, no metrics.", "group", "traits"),
+    EventSpec(
+        "identify",
+        SERVER,
+        ev.UserTraits,
+        "Ties an anonymousId to a userId and carries traits.",
+        "identify",
+        "traits",
+    ),
+    EventSpec(
+        "group",
+        SERVER,
+        ev.NoProps,
+        "Ties a user to a group; stored, no metrics.",
+        "group",
+        "traits",
+    ),
     EventSpec("alias", SERVER, ev.NoProps, "Merges two user ids; stored, no metrics.", "alias"),
 ]
 

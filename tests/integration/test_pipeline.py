@@ -15,28 +15,68 @@ pytestmark = pytest.mark.integration
 
 
 def _rows_for(stack: RunningStack, uid: str) -> int:
-    return stack.scalar(f"SELECT count() FROM events WHERE message_id LIKE '{uid}%' OR anonymous_id LIKE '{uid}%' OR user_id LIKE '{uid}%'")
+    return stack.scalar(
+        f"SELECT count() FROM events WHERE message_id LIKE '{uid}%' OR anonymous_id LIKE '{uid}%' OR user_id LIKE '{uid}%'"
+    )
 
 
 def test_segment_sdk_calls_land_once_each(stack: RunningStack, uid: str) -> None:
     errors: list[object] = []
-    client = Client(SERVER_KEY, host=stack.collector_url, sync_mode=True, gzip=True, on_error=lambda e, b: errors.append(e))
-    client.identify(f"{uid}-user", {"profession": "OT", "license_state": "TX"}, anonymous_id=f"{uid}-anon")
-    client.page(f"{uid}-user", name="Home", properties={"path": "/", "load_ms": 420}, anonymous_id=f"{uid}-anon",
-                context={"page": {"path": "/", "url": "https://drtroy.example/", "referrer": "https://www.google.com/"}})
+    client = Client(
+        SERVER_KEY,
+        host=stack.collector_url,
+        sync_mode=True,
+        gzip=True,
+        on_error=lambda e, b: errors.append(e),
+    )
+    client.identify(
+        f"{uid}-user", {"profession": "OT", "license_state": "TX"}, anonymous_id=f"{uid}-anon"
+    )
+    client.page(
+        f"{uid}-user",
+        name="Home",
+        properties={"path": "/", "load_ms": 420},
+        anonymous_id=f"{uid}-anon",
+        context={
+            "page": {
+                "path": "/",
+                "url": "https://drtroy.example/",
+                "referrer": "https://www.google.com/",
+            }
+        },
+    )
     for i in range(5):
-        client.track(f"{uid}-user", "Feature Used", {"feature": f"f{i}"}, anonymous_id=f"{uid}-anon")
-    client.track(f"{uid}-user", "Order Completed", {"order_id": f"{uid}-o1", "revenue": 80.10,
-                 "products": [{"course_id": "c1", "price": 80.10}]}, anonymous_id=f"{uid}-anon")
+        client.track(
+            f"{uid}-user", "Feature Used", {"feature": f"f{i}"}, anonymous_id=f"{uid}-anon"
+        )
+    client.track(
+        f"{uid}-user",
+        "Order Completed",
+        {
+            "order_id": f"{uid}-o1",
+            "revenue": 80.10,
+            "products": [{"course_id": "c1", "price": 80.10}],
+        },
+        anonymous_id=f"{uid}-anon",
+    )
     client.flush()
     assert errors == []
     assert stack.wait_for(f"SELECT count() FROM events WHERE user_id = '{uid}-user'", 8) == 8
-    got = dict(stack.sql(f"SELECT event, count() FROM events WHERE user_id = '{uid}-user' GROUP BY event"))
+    got = dict(
+        stack.sql(f"SELECT event, count() FROM events WHERE user_id = '{uid}-user' GROUP BY event")
+    )
     assert got == {"identify": 1, "page": 1, "Feature Used": 5, "Order Completed": 1}
     # money arrives exact, traits typed, channel classified
-    assert stack.scalar(f"SELECT toString(revenue) FROM events WHERE order_id = '{uid}-o1'") == "80.1"
-    assert stack.sql(f"SELECT profession, license_state FROM events WHERE user_id = '{uid}-user' AND event = 'identify'") == [["OT", "TX"]]
-    assert stack.scalar(f"SELECT channel FROM events WHERE user_id = '{uid}-user' AND event = 'page'") == "search"
+    assert (
+        stack.scalar(f"SELECT toString(revenue) FROM events WHERE order_id = '{uid}-o1'") == "80.1"
+    )
+    assert stack.sql(
+        f"SELECT profession, license_state FROM events WHERE user_id = '{uid}-user' AND event = 'identify'"
+    ) == [["OT", "TX"]]
+    assert (
+        stack.scalar(f"SELECT channel FROM events WHERE user_id = '{uid}-user' AND event = 'page'")
+        == "search"
+    )
 
 
 def test_same_message_ids_sent_again_change_no_count(stack: RunningStack, uid: str) -> None:
@@ -55,23 +95,49 @@ def test_same_message_ids_sent_again_change_no_count(stack: RunningStack, uid: s
     assert stack.post("/v1/batch", {"batch": batch}).status_code == 200
     assert stack.post("/v1/batch", {"batch": batch[:3]}).status_code == 200
     assert stack.post("/v1/track", batch[1]).status_code == 200
-    marker = {"type": "track", "event": "Feature Used", "userId": f"{uid}-marker", "messageId": f"{uid}-marker", "properties": {"feature": "x"}}
+    marker = {
+        "type": "track",
+        "event": "Feature Used",
+        "userId": f"{uid}-marker",
+        "messageId": f"{uid}-marker",
+        "properties": {"feature": "x"},
+    }
     assert stack.post("/v1/track", marker).status_code == 200
     # once the marker (sent after the duplicates, on some partition) is in, wait a little for the rest
     assert stack.wait_for(f"SELECT count() FROM events WHERE message_id = '{uid}-marker'", 1) == 1
     final = stack.settle(f"SELECT count() FROM events WHERE message_id LIKE '{uid}-%'")
     assert final == n + 1
-    assert stack.scalar(f"SELECT uniqExact(message_id) FROM events WHERE message_id LIKE '{uid}-%'") == n + 1
+    assert (
+        stack.scalar(f"SELECT uniqExact(message_id) FROM events WHERE message_id LIKE '{uid}-%'")
+        == n + 1
+    )
     counts = stack.metric("event_counts", **{"from": "2026-11-01", "to": "2026-11-30"}).json()
     assert counts["metric"] == "event_counts"
 
 
-def test_browser_key_cannot_send_server_events_and_neighbours_are_kept(stack: RunningStack, uid: str) -> None:
+def test_browser_key_cannot_send_server_events_and_neighbours_are_kept(
+    stack: RunningStack, uid: str
+) -> None:
     ok = {"type": "page", "anonymousId": f"{uid}-a", "messageId": f"{uid}-p1", "properties": {}}
-    server_only = {"type": "track", "event": "Order Completed", "anonymousId": f"{uid}-a", "messageId": f"{uid}-o",
-                   "properties": {"order_id": "x", "revenue": 1, "products": [{"course_id": "c"}]}}
-    missing = {"type": "track", "event": "Lesson Started", "anonymousId": f"{uid}-a", "messageId": f"{uid}-l", "properties": {"course_id": "c"}}
-    r = stack.post("/v1/batch", {"batch": [ok, server_only, missing, dict(ok, messageId=f"{uid}-p2")]}, key=BROWSER_KEY)
+    server_only = {
+        "type": "track",
+        "event": "Order Completed",
+        "anonymousId": f"{uid}-a",
+        "messageId": f"{uid}-o",
+        "properties": {"order_id": "x", "revenue": 1, "products": [{"course_id": "c"}]},
+    }
+    missing = {
+        "type": "track",
+        "event": "Lesson Started",
+        "anonymousId": f"{uid}-a",
+        "messageId": f"{uid}-l",
+        "properties": {"course_id": "c"},
+    }
+    r = stack.post(
+        "/v1/batch",
+        {"batch": [ok, server_only, missing, dict(ok, messageId=f"{uid}-p2")]},
+        key=BROWSER_KEY,
+    )
     assert r.status_code == 200
     res = r.json()["results"]
     assert [x["status"] for x in res] == ["accepted", "refused", "refused", "accepted"]

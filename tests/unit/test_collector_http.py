@@ -9,10 +9,11 @@ import orjson
 import pytest
 from drtroy_collector.app import create_app
 from drtroy_collector.sink import MemorySink
-from drtroy_metrics.names import DLQ_TOPIC, EVENTS_TOPIC
-from drtroy_metrics.settings import Settings
 from drtroy_schemas.example_messages import load_examples
 from fastapi.testclient import TestClient
+
+from drtroy_metrics.names import DLQ_TOPIC, EVENTS_TOPIC
+from drtroy_metrics.settings import Settings
 
 EX = load_examples()
 BKEY, SKEY = "b-key", "s-key"
@@ -26,8 +27,13 @@ def sink() -> MemorySink:
 @pytest.fixture
 def client(sink: MemorySink):  # type: ignore[no-untyped-def]
     settings = Settings(
-        browser_write_keys=BKEY, server_write_keys=SKEY, allowed_origins="https://drtroy.example",
-        max_event_bytes=4096, max_request_bytes=64 * 1024, rate_limit_per_s=1000, rate_limit_burst=10_000,
+        browser_write_keys=BKEY,
+        server_write_keys=SKEY,
+        allowed_origins="https://drtroy.example",
+        max_event_bytes=4096,
+        max_request_bytes=64 * 1024,
+        rate_limit_per_s=1000,
+        rate_limit_burst=10_000,
     )
     with TestClient(create_app(settings, sink)) as c:
         yield c
@@ -37,7 +43,9 @@ def _sent(sink: MemorySink, topic: str = EVENTS_TOPIC) -> list[dict]:
     return [orjson.loads(v) for _, v in sink.records.get(topic, [])]
 
 
-def test_basic_auth_batch_gives_per_event_results_and_keeps_neighbours(client: TestClient, sink: MemorySink) -> None:
+def test_basic_auth_batch_gives_per_event_results_and_keeps_neighbours(
+    client: TestClient, sink: MemorySink
+) -> None:
     bad = copy.deepcopy(EX["lesson_started"])
     del bad["properties"]["lesson_index"]
     batch = [EX["page"], bad, EX["order_completed"], "not an object"]
@@ -49,7 +57,11 @@ def test_basic_auth_batch_gives_per_event_results_and_keeps_neighbours(client: T
     assert [e["message_id"] for e in _sent(sink)] == ["ex-page", "ex-order_completed"]
     # refusals go to the dead-letter topic with their reason
     letters = _sent(sink, DLQ_TOPIC)
-    assert len(letters) == 2 and letters[0]["stage"] == "collector" and "lesson_index" in letters[0]["reason"]
+    assert (
+        len(letters) == 2
+        and letters[0]["stage"] == "collector"
+        and "lesson_index" in letters[0]["reason"]
+    )
 
 
 def test_partition_key_is_the_visitor(client: TestClient, sink: MemorySink) -> None:
@@ -73,7 +85,9 @@ def test_write_key_in_body_and_text_plain_beacon(client: TestClient, sink: Memor
         ((SKEY, ""), {"nobatch": 1}, 400, "'batch' array"),
     ],
 )
-def test_request_level_errors_name_the_problem(client: TestClient, auth, body, status, words) -> None:  # type: ignore[no-untyped-def]
+def test_request_level_errors_name_the_problem(
+    client: TestClient, auth, body, status, words
+) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/v1/batch", json=body, auth=auth)
     assert r.status_code == status and words in r.json()["error"]
 
@@ -90,13 +104,20 @@ def test_single_call_refusals_use_their_status(client: TestClient) -> None:
     msg["properties"] = {"score": 42}
     r = client.post("/v1/track", json=msg, auth=(SKEY, ""))
     assert r.status_code == 400 and "score" in r.json()["error"]
-    r = client.post("/v1/page", json={k: v for k, v in EX["page"].items() if k != "type"}, auth=(BKEY, ""))
+    r = client.post(
+        "/v1/page", json={k: v for k, v in EX["page"].items() if k != "type"}, auth=(BKEY, "")
+    )
     assert r.status_code == 200 and r.json() == {"success": True, "messageId": "ex-page"}
 
 
 def test_gzip_body_is_accepted(client: TestClient, sink: MemorySink) -> None:
     body = gzip.compress(orjson.dumps({"batch": [EX["page"], EX["signed_in"]]}))
-    r = client.post("/v1/batch", content=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, auth=(SKEY, ""))
+    r = client.post(
+        "/v1/batch",
+        content=body,
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        auth=(SKEY, ""),
+    )
     assert r.status_code == 200 and len(_sent(sink)) == 2
 
 
@@ -109,11 +130,15 @@ def test_size_limits_per_event_and_per_request(client: TestClient, sink: MemoryS
     huge = {"batch": [EX["page"]] * 200}  # about 200 KB, over the 64 KB limit
     assert client.post("/v1/batch", json=huge, auth=(SKEY, "")).status_code == 413
     bomb = gzip.compress(b'{"batch": [' + b" " * 200_000 + b"]}")
-    r = client.post("/v1/batch", content=bomb, headers={"Content-Encoding": "gzip"}, auth=(SKEY, ""))
+    r = client.post(
+        "/v1/batch", content=bomb, headers={"Content-Encoding": "gzip"}, auth=(SKEY, "")
+    )
     assert r.status_code == 413
 
 
-def test_not_durable_is_503_with_retry_after_never_2xx(client: TestClient, sink: MemorySink) -> None:
+def test_not_durable_is_503_with_retry_after_never_2xx(
+    client: TestClient, sink: MemorySink
+) -> None:
     sink.fail = True
     r = client.post("/v1/batch", json={"batch": [EX["page"]]}, auth=(SKEY, ""))
     assert r.status_code == 503 and r.headers["retry-after"]
@@ -127,12 +152,17 @@ def test_not_durable_is_503_with_retry_after_never_2xx(client: TestClient, sink:
 def test_rate_limit_answers_429_with_retry_after(sink: MemorySink) -> None:
     settings = Settings(server_write_keys=SKEY, rate_limit_per_s=1, rate_limit_burst=3)
     with TestClient(create_app(settings, sink)) as c:
-        codes = [c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)]
+        codes = [
+            c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)
+        ]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
 
 
 def test_cors_for_configured_origins_only(client: TestClient) -> None:
-    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    pre = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     ok = client.options("/v1/batch", headers={"Origin": "https://drtroy.example", **pre})
     assert ok.headers.get("access-control-allow-origin") == "https://drtroy.example"
     other = client.options("/v1/batch", headers={"Origin": "https://evil.example", **pre})

@@ -6,7 +6,14 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from drtroy_collector.enrich import classify_channel, client_ip, corrected_time, host_of, ip_hash, parse_user_agent
+from drtroy_collector.enrich import (
+    classify_channel,
+    client_ip,
+    corrected_time,
+    host_of,
+    ip_hash,
+    parse_user_agent,
+)
 
 T0 = datetime(2026, 11, 3, 12, 0, 0, tzinfo=UTC)
 
@@ -24,7 +31,9 @@ T0 = datetime(2026, 11, 3, 12, 0, 0, tzinfo=UTC)
         (None, T0 - timedelta(days=1), T0),
     ],
 )
-def test_clock_skew_correction(timestamp: datetime | None, sent_at: datetime | None, expected: datetime) -> None:
+def test_clock_skew_correction(
+    timestamp: datetime | None, sent_at: datetime | None, expected: datetime
+) -> None:
     assert corrected_time(T0, timestamp, sent_at) == expected
 
 
@@ -55,25 +64,48 @@ def test_clock_skew_correction(timestamp: datetime | None, sent_at: datetime | N
         (None, None, "https://notgoogle.example.com/", "referral"),
     ],
 )
-def test_channel_rules(medium: str | None, source: str | None, referrer: str | None, expected: str) -> None:
+def test_channel_rules(
+    medium: str | None, source: str | None, referrer: str | None, expected: str
+) -> None:
     assert classify_channel(medium, source, referrer, frozenset({"drtroy.example"})) == expected
 
 
 def test_the_pages_own_host_counts_as_direct() -> None:
-    assert classify_channel(None, None, "https://school.test/a", frozenset(), "https://school.test/b") == "direct"
+    assert (
+        classify_channel(None, None, "https://school.test/a", frozenset(), "https://school.test/b")
+        == "direct"
+    )
 
 
 @pytest.mark.parametrize(
     "ua, device",
     [
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "desktop"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "desktop"),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1", "mobile"),
-        ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36", "mobile"),
-        ("Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1", "tablet"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+            "desktop",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+            "desktop",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.0 Mobile/15E148 Safari/604.1",
+            "tablet",
+        ),
         ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
         ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bot"),
-        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36", "bot"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36",
+            "bot",
+        ),
         ("curl/8.5.0", "bot"),
         ("", "unknown"),
     ],

@@ -8,8 +8,14 @@ from tests.warehouse_support import ask, load
 
 
 def _msg(i: int, event: str, ts: str, mid: str | None = None) -> dict:
-    return {"type": "track", "event": event, "userId": f"u{i}", "messageId": mid or f"m{i}",
-            "timestamp": ts, "properties": {"feature": "x"}}
+    return {
+        "type": "track",
+        "event": event,
+        "userId": f"u{i}",
+        "messageId": mid or f"m{i}",
+        "timestamp": ts,
+        "properties": {"feature": "x"},
+    }
 
 
 def test_event_counts_count_each_message_once_in_its_own_period(wh) -> None:  # type: ignore[no-untyped-def]

@@ -62,14 +62,28 @@ def test_identify_row_carries_traits_and_page_row_carries_channel() -> None:
     ident = _row("identify")
     assert (ident["profession"], ident["license_state"], ident["is_employee"]) == ("PT", "TX", 0)
     page = _row("page")
-    assert page["channel"] == "search" and page["device"] == "desktop" and page["page_path"] == "/courses/ethics-tx"
+    assert (
+        page["channel"] == "search"
+        and page["device"] == "desktop"
+        and page["page_path"] == "/courses/ethics-tx"
+    )
 
 
 def test_lesson_and_uptime_and_expense_columns() -> None:
     lesson = _row("lesson_completed")
-    assert (lesson["course_id"], lesson["lesson_index"], lesson["lesson_count"], lesson["duration_s"]) == ("tx-ethics", 1, 4, 900.0)
+    assert (
+        lesson["course_id"],
+        lesson["lesson_index"],
+        lesson["lesson_count"],
+        lesson["duration_s"],
+    ) == ("tx-ethics", 1, 4, 900.0)
     up = _row("uptime_check")
-    assert (up["target"], up["ok"], up["status_code"], up["latency_ms"]) == ("website", 1, 200, 143.5)
+    assert (up["target"], up["ok"], up["status_code"], up["latency_ms"]) == (
+        "website",
+        1,
+        200,
+        143.5,
+    )
     exp = _row("expense_recorded")
     assert str(exp["expense_date"]) == "2026-11-01" and exp["amount"] == Decimal("1250")
 

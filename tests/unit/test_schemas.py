@@ -17,7 +17,9 @@ def test_json_schemas_are_fresh() -> None:
     on_disk = {p.name for p in JSON_DIR.glob("*.json")}
     assert on_disk == set(wanted), "run `make schemas`: JSON Schema files differ from the models"
     for name, schema in wanted.items():
-        assert (JSON_DIR / name).read_text() == render(schema), f"{name} is stale: run `make schemas`"
+        assert (JSON_DIR / name).read_text() == render(schema), (
+            f"{name} is stale: run `make schemas`"
+        )
 
 
 def test_every_event_of_the_tracking_plan_has_an_example() -> None:
@@ -61,7 +63,9 @@ def test_browser_key_is_refused_exactly_the_server_events(name: str) -> None:
         ("page", ("anonymousId",), None, "anonymousId or userId"),
     ],
 )
-def test_missing_or_ill_typed_required_property_is_refused_with_its_name(example: str, path: tuple[str, ...], value: object, expect: str) -> None:
+def test_missing_or_ill_typed_required_property_is_refused_with_its_name(
+    example: str, path: tuple[str, ...], value: object, expect: str
+) -> None:
     msg = copy.deepcopy(EXAMPLES[example])
     target = msg
     for key in path[:-1]:

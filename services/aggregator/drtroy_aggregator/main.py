@@ -10,6 +10,7 @@ import signal
 
 from aiokafka import AIOKafkaConsumer
 from drtroy_collector.sink import KafkaSink
+
 from drtroy_metrics.names import AGGREGATOR_GROUP, DLQ_TOPIC, EVENTS_TOPIC
 from drtroy_metrics.settings import Settings
 from drtroy_metrics.warehouse import Warehouse, migrate
@@ -35,7 +36,12 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         metadata_max_age_ms=5000,
     )
     pipeline = Pipeline(
-        consumer, ClickHouseWriter(wh), dlq, DLQ_TOPIC, settings.batch_max_rows, settings.batch_max_age_s
+        consumer,
+        ClickHouseWriter(wh),
+        dlq,
+        DLQ_TOPIC,
+        settings.batch_max_rows,
+        settings.batch_max_age_s,
     )
     consumer.subscribe([EVENTS_TOPIC], listener=pipeline.listener())
     stop = asyncio.Event()
@@ -50,13 +56,20 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         from drtroy_dashboard.app import create_app
 
         app = create_app(settings, wh, pipeline=pipeline)
-        server = uvicorn.Server(uvicorn.Config(app, host=api_host, port=api_port, log_level="warning", lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=api_host, port=api_port, log_level="warning", lifespan="on")
+        )
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         tasks.append(asyncio.create_task(server.serve()))
         log.info("read API and dashboard on http://%s:%d", api_host, api_port)
 
     await _start_consumer(consumer, stop)
-    log.info("consuming %s as group %s from %s", EVENTS_TOPIC, AGGREGATOR_GROUP, settings.kafka_bootstrap_servers)
+    log.info(
+        "consuming %s as group %s from %s",
+        EVENTS_TOPIC,
+        AGGREGATOR_GROUP,
+        settings.kafka_bootstrap_servers,
+    )
     try:
         await pipeline.run(stop)
     finally:

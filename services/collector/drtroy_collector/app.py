@@ -6,9 +6,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from drtroy_metrics.settings import Settings
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+
+from drtroy_metrics.settings import Settings
 
 from .enrich import GeoLookup
 from .ingest import Enricher
@@ -27,14 +28,20 @@ def create_app(settings: Settings | None = None, sink: EventSink | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await sink.start()
         if not settings.browser_keys and not settings.server_keys:
-            log.warning("no write keys configured (BROWSER_WRITE_KEYS / SERVER_WRITE_KEYS): every event gets 401")
+            log.warning(
+                "no write keys configured (BROWSER_WRITE_KEYS / SERVER_WRITE_KEYS): every event gets 401"
+            )
         yield
         await sink.stop()
 
-    app = FastAPI(title="drtroy-metrics collector", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="drtroy-metrics collector", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.state.sink = sink
-    app.state.enricher = Enricher(GeoLookup(settings.geoip_city_db), settings.ip_hash_salt, settings.own_hosts)
+    app.state.enricher = Enricher(
+        GeoLookup(settings.geoip_city_db), settings.ip_hash_salt, settings.own_hosts
+    )
     app.state.bucket = TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
     if settings.origins:
         app.add_middleware(

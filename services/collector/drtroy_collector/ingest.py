@@ -99,8 +99,10 @@ def build_event(msg: Message, facts: RequestFacts, enricher: Enricher) -> Collec
     # A server key may forward the end user's address in context.ip (Segment's
     # server libraries do); a browser's context.ip is not trusted.
     forwarded = ctx.pop("ip", None)
-    ip = forwarded if (facts.key_trust == "server" and forwarded) else (
-        facts.client_ip if facts.key_trust == "client" else ""
+    ip = (
+        forwarded
+        if (facts.key_trust == "server" and forwarded)
+        else (facts.client_ip if facts.key_trust == "client" else "")
     )
     ua = msg.context.userAgent or (facts.user_agent if facts.key_trust == "client" else "")
     if ua and "userAgent" not in ctx:

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from drtroy_metrics.names import DLQ_TOPIC, EVENTS_TOPIC
 from drtroy_schemas import DeadLetter, Refusal, Trust
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from drtroy_metrics.names import DLQ_TOPIC, EVENTS_TOPIC
 
 from . import telemetry as tm
 from .enrich import client_ip
@@ -32,7 +33,9 @@ class HttpError(Exception):
 
 def _error(e: HttpError, endpoint: str) -> JSONResponse:
     tm.REQUESTS.labels(endpoint, str(e.status)).inc()
-    return JSONResponse({"success": False, "error": e.message}, status_code=e.status, headers=e.headers)
+    return JSONResponse(
+        {"success": False, "error": e.message}, status_code=e.status, headers=e.headers
+    )
 
 
 async def _read_body(request: Request) -> dict[str, Any] | list[Any]:
@@ -77,7 +80,9 @@ def _key_trust(request: Request, body: dict[str, Any]) -> tuple[str, Trust]:
             raise HttpError(401, "Authorization header is not valid Basic auth") from e
     key = key or str(body.get("writeKey") or "")
     if not key:
-        raise HttpError(401, "no write key: send it as the Basic auth user name or as 'writeKey' in the body")
+        raise HttpError(
+            401, "no write key: send it as the Basic auth user name or as 'writeKey' in the body"
+        )
     if key in settings.server_keys:
         return key, "server"
     if key in settings.browser_keys:
@@ -105,7 +110,11 @@ async def _ingest(request: Request, call_type: str | None) -> Response:
         ip = client_ip(peer, request.headers.get("x-forwarded-for"), settings.proxies)
         wait = state.bucket.take(f"{key}|{ip}", max(1, len(calls)))
         if wait > 0:
-            raise HttpError(429, "rate limited: slow down and retry", {"Retry-After": str(max(1, int(wait + 0.999)))})
+            raise HttpError(
+                429,
+                "rate limited: slow down and retry",
+                {"Retry-After": str(max(1, int(wait + 0.999)))},
+            )
     except HttpError as e:
         return _error(e, endpoint)
 
@@ -125,17 +134,35 @@ async def _ingest(request: Request, call_type: str | None) -> Response:
     for i, raw in enumerate(calls):
         size = len(orjson.dumps(raw)) if raw is not None else 0
         if size > settings.max_event_bytes:
-            outcome: Any = Refusal(413, f"event is {size} bytes, over the {settings.max_event_bytes}-byte limit")
+            outcome: Any = Refusal(
+                413, f"event is {size} bytes, over the {settings.max_event_bytes}-byte limit"
+            )
         else:
             outcome = collect(raw, call_type, facts, state.enricher)
         mid = raw.get("messageId") if isinstance(raw, dict) else None
         if isinstance(outcome, Refusal):
             tm.EVENTS.labels("refused", str(outcome.status)).inc()
-            results.append({"index": i, "messageId": mid, "status": "refused", "code": outcome.status, "error": outcome.reason})
-            letter = DeadLetter(stage="collector", reason=outcome.reason, status=outcome.status, received_at=received_at, payload=raw if size <= settings.max_event_bytes else None)
+            results.append(
+                {
+                    "index": i,
+                    "messageId": mid,
+                    "status": "refused",
+                    "code": outcome.status,
+                    "error": outcome.reason,
+                }
+            )
+            letter = DeadLetter(
+                stage="collector",
+                reason=outcome.reason,
+                status=outcome.status,
+                received_at=received_at,
+                payload=raw if size <= settings.max_event_bytes else None,
+            )
             dead.append((b"", orjson.dumps(letter.model_dump(mode="json"))))
         else:
-            results.append({"index": i, "messageId": outcome.message_id, "status": "accepted", "code": 200})
+            results.append(
+                {"index": i, "messageId": outcome.message_id, "status": "accepted", "code": 200}
+            )
             accepted.append((i, partition_key(outcome), encode(outcome)))
 
     started = time.perf_counter()
@@ -148,13 +175,21 @@ async def _ingest(request: Request, call_type: str | None) -> Response:
         else:
             not_durable += 1
             tm.EVENTS.labels("not_durable", "").inc()
-            results[i].update(status="retry", code=503, error="not durable yet: retry with the same messageId")
+            results[i].update(
+                status="retry", code=503, error="not durable yet: retry with the same messageId"
+            )
     if dead:
-        await state.sink.send_many(DLQ_TOPIC, dead)  # best effort: the client already has the reason
+        await state.sink.send_many(
+            DLQ_TOPIC, dead
+        )  # best effort: the client already has the reason
 
     if not_durable:
         status = 503
-        body: dict[str, Any] = {"success": False, "error": f"{not_durable} event(s) could not be made durable; retry later", "results": results}
+        body: dict[str, Any] = {
+            "success": False,
+            "error": f"{not_durable} event(s) could not be made durable; retry later",
+            "results": results,
+        }
         headers = {"Retry-After": RETRY_AFTER_S}
     elif call_type is not None and results[0]["status"] == "refused":
         status, headers = results[0]["code"], {}
@@ -165,7 +200,9 @@ async def _ingest(request: Request, call_type: str | None) -> Response:
         if call_type is not None:
             body = {"success": True, "messageId": results[0]["messageId"]}
     tm.REQUESTS.labels(endpoint, str(status)).inc()
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 @router.post("/v1/batch")
@@ -186,7 +223,9 @@ def _single(call: str):  # type: ignore[no-untyped-def]
 
 for _call in ("track", "page", "identify", "screen", "group", "alias"):
     router.add_api_route(f"/v1/{_call}", _single(_call), methods=["POST"])
-    router.add_api_route(f"/v1/{_call[0]}", _single(_call), methods=["POST"], include_in_schema=False)
+    router.add_api_route(
+        f"/v1/{_call[0]}", _single(_call), methods=["POST"], include_in_schema=False
+    )
 
 
 @router.get("/tracker.js")
@@ -194,7 +233,9 @@ async def tracker_js() -> Response:
     path = STATIC / "tracker.js"
     if not path.exists():
         return PlainTextResponse("// tracker.js is not built in this install\n", status_code=404)
-    return FileResponse(path, media_type="application/javascript", headers={"Cache-Control": "public, max-age=3600"})
+    return FileResponse(
+        path, media_type="application/javascript", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 @router.get("/healthz")
@@ -205,7 +246,9 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
     ok = await request.app.state.sink.ready()
-    return JSONResponse({"status": "ready" if ok else "broker unreachable"}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ready" if ok else "broker unreachable"}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics")

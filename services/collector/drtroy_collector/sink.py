@@ -24,6 +24,7 @@ class EventSink(Protocol):
     async def send_many(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> list[bool]:
         """Send (key, value) records; one flag per record: durable or not."""
         ...
+
     async def ready(self) -> bool: ...
 
 
@@ -39,7 +40,9 @@ class KafkaSink:
         try:
             await self._ensure()
         except Exception as e:
-            log.warning("Kafka at %s not reachable yet (%s); will retry on first event", self.bootstrap, e)
+            log.warning(
+                "Kafka at %s not reachable yet (%s); will retry on first event", self.bootstrap, e
+            )
 
     async def _ensure(self) -> AIOKafkaProducer:
         if self._producer is not None:
@@ -71,7 +74,9 @@ class KafkaSink:
         try:
             return await asyncio.wait_for(self._send_all(topic, records), self.timeout_s)
         except (TimeoutError, Exception) as e:
-            log.warning("produce to %s failed or timed out after %.1fs: %r", topic, self.timeout_s, e)
+            log.warning(
+                "produce to %s failed or timed out after %.1fs: %r", topic, self.timeout_s, e
+            )
             return [False] * len(records)
 
     async def _send_all(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> list[bool]:
