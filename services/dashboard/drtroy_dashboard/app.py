@@ -12,8 +12,10 @@ from drtroy_metrics.catalog import BadRequest, describe, run_metric
 from drtroy_metrics.settings import Settings
 from drtroy_metrics.warehouse import Warehouse
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import pages
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -71,8 +73,7 @@ def create_app(settings: Settings, wh: Warehouse, pipeline: Any = None) -> FastA
     async def prom() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/")
-    async def index() -> Response:
-        return JSONResponse({"read_api": "/api/v1/metrics", "docs": "/api/docs"})
+    # the built-in dashboard: / and /static/...
+    app.include_router(pages.router)
 
     return app
