@@ -36,6 +36,8 @@ def schemas() -> dict[str, dict[str, Any]]:
         schema["x-trust"] = spec.trust
         schema["x-call"] = spec.call
         schema["x-field"] = spec.field
+        if spec.traits_trust:
+            schema["x-traits-trust"] = spec.traits_trust
         out[f"event_{slug(spec.name)}.json"] = schema
     return out
 

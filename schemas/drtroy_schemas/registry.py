@@ -23,6 +23,8 @@ class EventSpec:
     call: str = "track"  # or the Segment call this spec is for (page, identify, ...)
     # where the properties live in the message: "properties" or "traits"
     field: str = "properties"
+    # the key trust needed for this call's traits to count in metrics
+    traits_trust: Trust | None = None
 
 
 def _t(name: str, trust: Trust, props: type[ev.Props], description: str) -> EventSpec:
@@ -35,13 +37,19 @@ _CALLS = [
         "page", CLIENT, ev.PageProps, "A page view; page fields come from context.page.", "page"
     ),
     EventSpec("screen", CLIENT, ev.NoProps, "A screen view (apps); stored, no metrics.", "screen"),
+    # The tracking plan puts identify at server trust because its traits drive
+    # metrics (profession, license state, is_employee). The browser tracker
+    # must still be able to link its anonymousId to a userId, so the call is
+    # accepted from a browser key, but its traits stay raw JSON and never fill
+    # the typed trait columns metrics read (see traits_trust).
     EventSpec(
         "identify",
-        SERVER,
+        CLIENT,
         ev.UserTraits,
-        "Ties an anonymousId to a userId and carries traits.",
+        "Ties an anonymousId to a userId and carries traits (traits count only from a server key).",
         "identify",
         "traits",
+        traits_trust=SERVER,
     ),
     EventSpec(
         "group",

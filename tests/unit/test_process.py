@@ -113,3 +113,14 @@ def test_browser_context_ip_is_not_trusted_but_server_forwarded_ip_is() -> None:
     assert not isinstance(client, Refusal) and not isinstance(server, Refusal)
     assert client.enrichment.country == "US" and server.enrichment.country == "GB"
     assert "ip" not in client.context and "ip" not in server.context
+
+
+def test_browser_identify_links_ids_but_its_traits_do_not_fill_trait_columns() -> None:
+    browser = _row("identify", RequestFacts(RECEIVED, "client", "8.8.8.8", "", None, {}))
+    assert browser["user_id"] == "user-1042" and browser["anonymous_id"] == "anon-3f9c2a"
+    assert (browser["profession"], browser["license_state"], browser["is_employee"]) == (
+        "",
+        "",
+        None,
+    )
+    assert '"profession":"PT"' in browser["traits"]

@@ -132,7 +132,12 @@ def to_row(ev: CollectedEvent, partition: int, offset: int) -> tuple[Any, ...]:
     products = p.get("products") if isinstance(p.get("products"), list) else []
     products = [x for x in products if isinstance(x, dict)]
     # identify carries traits; Signed Up carries the same facts as properties
-    person = t if ev.type == "identify" else (p if ev.event == "Signed Up" else {})
+    # Traits that drive metrics count only from a server key (a browser key's
+    # identify links ids; its traits stay in the raw JSON).
+    if ev.type == "identify":
+        person = t if ev.key_trust == "server" else {}
+    else:
+        person = p if ev.event == "Signed Up" else {}
     is_track = ev.type == "track"
     name = ev.event
     support = name == "Support Ticket Opened"
