@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, sink: EventSink | None = None) 
             allow_origins=settings.origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Content-Type", "Authorization", "Content-Encoding"],
+            # the tracker reads Retry-After to pace its retries
+            expose_headers=["Retry-After"],
             max_age=86400,
         )
     app.include_router(router)
