@@ -1,0 +1,58 @@
+-- break_even: per calendar month of the reporting zone overlapping [from, to)
+-- (only the period's days): net_cash_flow (net revenue - expenses, as in
+-- cash_flow) and cumulative_net_cash_flow from the period's start. The
+-- catalog names the first month whose cumulative figure is >= 0 (null if
+-- none). To measure break-even since launch, start the period at launch.
+WITH
+    toDateTime64({from:String}, 3, {tz:String}) AS t_from,
+    toDateTime64({to:String}, 3, {tz:String}) AS t_to,
+    toDate({from:String}) AS d_from,
+    toDate({to:String}) AS d_to,
+    -- One row per order_id: of several deliveries (different messageIds) the
+    -- one with the earliest (event_time, message_id) is the order.
+    orders AS (
+        SELECT
+            order_id,
+            user_id,
+            event_time AS order_time,
+            ifNull(revenue, toDecimal64(0, 4)) AS rev,
+            ifNull(discount, toDecimal64(0, 4)) AS disc,
+            coupon,
+            coupon_kind,
+            product_package_ids AS line_packages,
+            product_prices AS line_prices
+        FROM events
+        WHERE event = 'Order Completed' AND order_id != ''
+        ORDER BY order_id, event_time, message_id
+        LIMIT 1 BY order_id
+    ),
+    flows AS (
+        SELECT month, sum(part) AS net_sum
+        FROM
+        (
+            SELECT toStartOfMonth(order_time, {tz:String}) AS month, rev AS part
+            FROM orders
+            WHERE order_time >= t_from AND order_time < t_to
+            UNION ALL
+            SELECT toStartOfMonth(event_time, {tz:String}), -ifNull(amount, toDecimal64(0, 4))
+            FROM events
+            WHERE event = 'Order Refunded' AND event_time >= t_from AND event_time < t_to
+            UNION ALL
+            SELECT toStartOfMonth(ifNull(expense_date, toDate(event_time, {tz:String}))), -ifNull(amount, toDecimal64(0, 4))
+            FROM events
+            WHERE event = 'Expense Recorded'
+              AND ifNull(expense_date, toDate(event_time, {tz:String})) >= d_from
+              AND ifNull(expense_date, toDate(event_time, {tz:String})) < d_to
+        )
+        GROUP BY month
+    ),
+    months AS (
+        SELECT DISTINCT toStartOfMonth(arrayJoin(arrayMap(i -> d_from + i, range(toUInt32(dateDiff('day', d_from, d_to)))))) AS month
+    )
+SELECT
+    m.month AS month,
+    f.net_sum AS net_cash_flow,
+    sum(f.net_sum) OVER (ORDER BY m.month ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative_net_cash_flow
+FROM months AS m
+LEFT JOIN flows AS f ON f.month = m.month
+ORDER BY month
