@@ -5,20 +5,37 @@ data directory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from drtroy_collector.sink import KafkaSink
 
 from drtroy_metrics.names import AGGREGATOR_GROUP, DLQ_TOPIC, EVENTS_TOPIC
 from drtroy_metrics.settings import Settings
 from drtroy_metrics.warehouse import Warehouse, migrate
 
-from .pipeline import Pipeline
+from . import telemetry as tm
+from .pipeline import HEARTBEAT_COLUMNS, Pipeline, emit_heartbeats, watch_health
 from .writer import ClickHouseWriter
 
 log = logging.getLogger("drtroy.aggregator")
+
+# Seconds between heartbeats (one record per partition each time) and between
+# freshness/lag readings. Read here until Settings grows the fields.
+HEARTBEAT_INTERVAL_ENV = "HEARTBEAT_INTERVAL_S"
+HEALTH_INTERVAL_ENV = "HEALTH_INTERVAL_S"
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        log.warning("%s is not a number of seconds; using %g", name, default)
+        return default
+    return value if value > 0 else default
 
 
 async def run(settings: Settings, api_port: int | None = None, api_host: str = "127.0.0.1") -> None:
@@ -35,6 +52,10 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         max_partition_fetch_bytes=4 * 1024 * 1024,
         metadata_max_age_ms=5000,
     )
+
+    async def write_heartbeats(rows: object) -> None:
+        await wh.ainsert(tm.HEARTBEATS_TABLE, rows, HEARTBEAT_COLUMNS)  # type: ignore[arg-type]
+
     pipeline = Pipeline(
         consumer,
         ClickHouseWriter(wh),
@@ -42,6 +63,7 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         DLQ_TOPIC,
         settings.batch_max_rows,
         settings.batch_max_age_s,
+        heartbeat_writer=write_heartbeats,
     )
     consumer.subscribe([EVENTS_TOPIC], listener=pipeline.listener())
     stop = asyncio.Event()
@@ -59,7 +81,8 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         server = uvicorn.Server(
             uvicorn.Config(app, host=api_host, port=api_port, log_level="warning", lifespan="on")
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # this process's own handlers stop the pipeline and then the server
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         tasks.append(asyncio.create_task(server.serve()))
         log.info("read API and dashboard on http://%s:%d", api_host, api_port)
 
@@ -70,9 +93,25 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         AGGREGATOR_GROUP,
         settings.kafka_bootstrap_servers,
     )
+    heartbeat_s = _seconds(HEARTBEAT_INTERVAL_ENV, 5.0)
+    health_stop = asyncio.Event()
+    health_tasks = [
+        asyncio.create_task(_heartbeats(settings, heartbeat_s, health_stop)),
+        asyncio.create_task(
+            watch_health(
+                pipeline,
+                lambda: tm.read_freshness(wh),
+                _seconds(HEALTH_INTERVAL_ENV, 2.0),
+                health_stop,
+            )
+        ),
+    ]
+    log.info("heartbeat every %gs to each partition of %s", heartbeat_s, EVENTS_TOPIC)
     try:
         await pipeline.run(stop)
     finally:
+        health_stop.set()
+        await asyncio.gather(*health_tasks, return_exceptions=True)
         log.info("stopping: flushed and committed; %d rows written this run", pipeline.rows_written)
         await consumer.stop()
         await dlq.stop()
@@ -80,6 +119,32 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
             server.should_exit = True
             await asyncio.gather(*tasks, return_exceptions=True)
         wh.close()
+
+
+async def _heartbeats(settings: Settings, interval_s: float, stop: asyncio.Event) -> None:
+    """Start a heartbeat producer (retrying while Kafka is away), then beat."""
+    delay = 0.5
+    while not stop.is_set():
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            acks="all",
+            request_timeout_ms=int(settings.produce_timeout_s * 1000),
+            # Tansu refuses InitProducerId; a duplicate heartbeat is harmless
+            enable_idempotence=False,
+        )
+        try:
+            await asyncio.wait_for(producer.start(), 10)
+        except Exception as e:
+            await producer.stop()
+            log.warning("heartbeat producer: Kafka not reachable (%r); retrying in %.1fs", e, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 5)
+            continue
+        try:
+            await emit_heartbeats(producer, EVENTS_TOPIC, interval_s, stop)
+        finally:
+            await producer.stop()
 
 
 async def _start_consumer(consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import pages
+from . import health, pages
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -73,6 +73,8 @@ def create_app(settings: Settings, wh: Warehouse, pipeline: Any = None) -> FastA
     async def prom() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    # the pipeline's own health: /api/v1/health
+    app.include_router(health.router)
     # the built-in dashboard: / and /static/...
     app.include_router(pages.router)
 
