@@ -96,6 +96,10 @@ def _date(v: Any) -> dt.date | None:
     return None
 
 
+def _obj(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
 def _json(v: Any) -> str:
     return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
 
@@ -125,12 +129,12 @@ def to_row(ev: CollectedEvent, partition: int, offset: int) -> tuple[Any, ...]:
     p = ev.properties
     t = ev.traits
     ctx = ev.context
-    page = ctx.get("page") if isinstance(ctx.get("page"), dict) else {}
-    camp = ctx.get("campaign") if isinstance(ctx.get("campaign"), dict) else {}
-    screen = ctx.get("screen") if isinstance(ctx.get("screen"), dict) else {}
+    page = _obj(ctx.get("page"))
+    camp = _obj(ctx.get("campaign"))
+    screen = _obj(ctx.get("screen"))
     en = ev.enrichment
-    products = p.get("products") if isinstance(p.get("products"), list) else []
-    products = [x for x in products if isinstance(x, dict)]
+    raw_products = p.get("products")
+    products = [x for x in raw_products if isinstance(x, dict)] if isinstance(raw_products, list) else []
     # identify carries traits; Signed Up carries the same facts as properties
     # Traits that drive metrics count only from a server key (a browser key's
     # identify links ids; its traits stay in the raw JSON).

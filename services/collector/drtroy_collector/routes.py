@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,7 @@ async def batch(request: Request) -> Response:
     return await _ingest(request, None)
 
 
-def _single(call: str):  # type: ignore[no-untyped-def]
+def _single(call: str) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         return await _ingest(request, call)
 
