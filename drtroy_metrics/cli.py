@@ -20,6 +20,7 @@ Event tracking and success metrics for the school.
   dashboard   the read API and dashboard alone (production, ClickHouse server)
   migrate     create or upgrade the ClickHouse schema (idempotent)
   simulate    send realistic traffic of the school to a collector
+  import      load historical orders, refunds or expenses from CSV
 
 Configuration comes from environment variables (see the README):
 KAFKA_BOOTSTRAP_SERVERS, CLICKHOUSE_DSN, REPORTING_TZ, BROWSER_WRITE_KEYS,
@@ -161,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     mig = sub.add_parser("migrate", help="create or upgrade the ClickHouse schema (idempotent)")
     mig.set_defaults(func=cmd_migrate)
+
+    from . import importer
+
+    imp = sub.add_parser(
+        "import",
+        help="load historical orders, refunds or expenses from CSV (idempotent)",
+        description=importer.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_arguments(imp)
+    imp.set_defaults(func=importer.run)
 
     try:
         from .simulate import cli as sim
