@@ -48,8 +48,9 @@ def local(s: str) -> dt.datetime:
 
 
 def period(frm: str, to: str) -> tuple[dt.datetime, dt.datetime]:
-    """[from, to) of the reporting zone as aware datetimes."""
-    return local(frm + "T00:00:00"), local(to + "T00:00:00")
+    """[from, to) of the reporting zone as aware UTC datetimes (so that
+    arithmetic on them is absolute time, not wall-clock time)."""
+    return local(frm + "T00:00:00").astimezone(UTC), local(to + "T00:00:00").astimezone(UTC)
 
 
 def page(
