@@ -174,19 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_arguments(imp)
     imp.set_defaults(func=importer.run)
 
-    try:
-        from .simulate import cli as sim
-    except ImportError:
-        sim = None  # type: ignore[assignment]
-    if sim is not None:
-        s = sub.add_parser(
-            "simulate",
-            help="send realistic traffic to a collector",
-            description=(sim.__doc__ or ""),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        sim.add_arguments(s)
-        s.set_defaults(func=sim.run)
+    from .simulate import cli as sim
+
+    s = sub.add_parser(
+        "simulate",
+        help="send realistic traffic to a collector",
+        description=(sim.__doc__ or ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_arguments(s)
+    s.set_defaults(func=sim.run)
     return parser
 
 

@@ -101,7 +101,6 @@ class Stack:
     simulate: bool = False
     quiet: bool = False
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
-    _env: dict[str, str] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -172,20 +171,23 @@ class Stack:
         )
         self.say(f"  write keys ({kind}): browser={keys.browser} server={keys.server}")
         if self.simulate:
+            url = f"http://127.0.0.1:{self.collector_port}"
             self.spawn(
                 "simulate",
                 [
                     "simulate",
                     "--collector-url",
-                    f"http://127.0.0.1:{self.collector_port}",
+                    url,
                     "--days",
                     "30",
+                    "--rate",
+                    "10",
+                    "--no-progress",
                 ],
                 env,
             )
-            self._env = env
             self.say(
-                "  simulator          backfilling 30 days, then live traffic (log: simulate.log)"
+                "  simulator          30 days of history, then about 10 events/s live (log: simulate.log)"
             )
         self.say("Ready. Ctrl-C stops everything.")
         return keys
@@ -199,27 +201,11 @@ class Stack:
         signal.signal(signal.SIGINT, handler)
         signal.signal(signal.SIGTERM, handler)
         while not stop["flag"]:
-            for name, p in list(self.procs):
-                if name == "simulate" and p.poll() is not None:
-                    # the backfill is done: keep the school alive with live traffic
-                    self.procs.remove((name, p))
-                    self.spawn(
-                        "simulate-live",
-                        [
-                            "simulate",
-                            "--collector-url",
-                            f"http://127.0.0.1:{self.collector_port}",
-                            "--rate",
-                            "20",
-                        ],
-                        self._env,
-                    )
+            for name, p in self.procs:
+                if p.poll() is not None:
+                    log = self.data_dir / "logs" / f"{name}.log"
                     self.say(
-                        "  simulator          backfill done; live traffic at about 20 events/s"
-                    )
-                elif p.poll() is not None and name != "simulate-live":
-                    self.say(
-                        f"{name} exited with code {p.returncode}; stopping (see {self.data_dir / 'logs' / (name + '.log')})"
+                        f"{name} exited with code {p.returncode}; stopping everything (see {log})"
                     )
                     return 1
             time.sleep(0.5)
