@@ -21,6 +21,7 @@ Event tracking and success metrics for the school.
   migrate     create or upgrade the ClickHouse schema (idempotent)
   simulate    send realistic traffic of the school to a collector
   import      load historical orders, refunds or expenses from CSV
+  report      the goals and headline metrics of a period in the terminal
 
 Configuration comes from environment variables (see the README):
 KAFKA_BOOTSTRAP_SERVERS, CLICKHOUSE_DSN, REPORTING_TZ, BROWSER_WRITE_KEYS,
@@ -163,7 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create or upgrade the ClickHouse schema (idempotent)")
     mig.set_defaults(func=cmd_migrate)
 
-    from . import importer
+    from . import importer, report
+
+    rep = sub.add_parser(
+        "report",
+        help="goals and headline metrics of a period in the terminal",
+        description=report.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_arguments(rep)
+    rep.set_defaults(func=report.run)
 
     imp = sub.add_parser(
         "import",
