@@ -106,9 +106,9 @@ def render(period: tuple[str, str], tz: str, fetch: Fetch) -> str:
     out.append("Goals")
     for row in goals.get("rows", []):
         mark = "✓" if row.get("met") else "✗"
-        out.append(
-            f"  {mark} {row.get('goal', ''):<26}{fmt(row.get('value'), 'num'):>14}   target {fmt(row.get('target'), 'num')}"
-        )
+        kind = goal_format(str(row.get("goal", "")))
+        value, target = fmt(row.get("value"), kind), fmt(row.get("target"), kind)
+        out.append(f"  {mark} {row.get('goal', ''):<26}{value:>14}   target {target}")
     if "error" in goals:
         out.append(f"  (goals unavailable: {goals['error']})")
     out += ["", f"{'Headlines':<30}{'this period':>16}{'previous':>16}  change"]
