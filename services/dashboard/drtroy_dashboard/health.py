@@ -86,6 +86,8 @@ def pipeline_health(
     source = "clickhouse"
     try:
         fresh = read_freshness(wh)
+        if pipeline is not None:
+            pipeline.note_freshness(fresh)  # the gauge shows the newest reading too
     except Exception:
         fresh = getattr(pipeline, "freshness", None)
         source = "cached"
