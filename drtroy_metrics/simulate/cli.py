@@ -21,6 +21,8 @@ from .sender import backfill, live
 from .truth import compute_truth
 
 DEFAULT_TZ = "America/Chicago"
+# live mode keeps this much of each new visitor's journey (see generator.live_window)
+LIVE_HORIZON_MS = 2 * HOUR
 
 
 def _first_key(env: str) -> str:
@@ -170,10 +172,11 @@ def _run_live(args: argparse.Namespace, progress: bool) -> int:
                 loop.add_signal_handler(sig, stop.set)
 
         async def window(start_s: float) -> list[Call]:
-            return await asyncio.to_thread(live_window, args.seed, int(start_s * 1000), 60_000, per_hour)
+            return await asyncio.to_thread(live_window, args.seed, int(start_s * 1000), 60_000, per_hour,
+                                           LIVE_HORIZON_MS)
 
         return await live(args.collector_url, args.browser_key, args.server_key, window, window_s=60.0,
-                          workers=args.workers, progress=progress, stop=stop)
+                          workers=args.workers, progress=progress, stop=stop, warmup_s=LIVE_HORIZON_MS / 1000)
 
     stats = asyncio.run(main())
     print("simulate: " + stats.summary(), file=sys.stderr)

@@ -35,6 +35,7 @@ collector's clock-skew correction cannot move it into the next day.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 import uuid
@@ -116,9 +117,11 @@ def live_window(seed: int, start_ms: int, window_ms: int, people_per_hour: float
         calls.extend(c for c in Person.simulate(seed, day, i, arrive_at=at, tag=f"L{start_ms % 10**9}-")
                      if c.message["_ms"] < start_ms + horizon_ms)
     end = start_ms + window_ms
-    bots = bot_runs(seed, day, people_per_hour * 24 / ARRIVALS_PER_DAY)
+    bot_scale = people_per_hour * 24 / ARRIVALS_PER_DAY
+    for _ in range(_poisson(rng, BOT_RUNS_PER_DAY * bot_scale * window_ms / DAY)):
+        calls.extend(_bot_run(rng, start_ms + rng.randrange(max(1, window_ms))))
     fixed = [*uptime_checks(seed, day), *expenses(seed, day - timedelta(days=1), 1.0)]
-    calls.extend(c for c in (*bots, *fixed) if start_ms <= c.message["_ms"] < end)
+    calls.extend(c for c in fixed if start_ms <= c.message["_ms"] < end)
     return [_finish(c) for c in calls]
 
 
@@ -728,31 +731,37 @@ def bot_runs(seed: int, day: date, scale: float) -> list[Call]:
     """Crawlers that run the page's JavaScript: page views only, a fresh
     anonymousId each run, from the crawler's own network."""
     rng = random.Random(f"{seed}|bots|{day.isoformat()}")
+    n = _poisson(rng, BOT_RUNS_PER_DAY * scale)
     calls: list[Call] = []
-    n = max(0, round(rng.gauss(BOT_RUNS_PER_DAY * scale, (BOT_RUNS_PER_DAY * scale) ** 0.5)))
     for _ in range(n):
-        ua, w, h, _ = _pick(rng, ((u, u[3]) for u in cat.USER_AGENTS["bot"]))
-        name = next(b for b in cat.BOT_NETWORKS if b in ua)
-        ip = _ip_in(rng, cat.BOT_NETWORKS[name][0])
-        anon = _uid(rng)
-        t = local_ms(day, rng.uniform(0, 23.5))
-        for _ in range(rng.randint(3, 25)):
-            t = _safe_ms(t + int(rng.uniform(2, 20) * 1000))
-            if rng.random() < 0.6:
-                c = rng.choice(cat.COURSES)
-                path, title = c.path, c.title
-            else:
-                path, title = rng.choice(cat.STATIC_PAGES)
-            msg = {"type": "page", "messageId": _uid(rng), "_ms": t, "anonymousId": anon, "name": title,
-                   "properties": {"path": path, "title": title},
-                   "context": {"page": {"url": f"{cat.SITE}{path}", "path": path, "referrer": "",
-                                        "title": title, "search": ""},
-                               "userAgent": ua, "screen": {"width": w, "height": h},
-                               "library": {"name": "drtroy-tracker", "version": "1.4.0"}}}
-            calls.append(Call("browser", ip, msg))
+        calls.extend(_bot_run(rng, local_ms(day, rng.uniform(0, 23.5))))
     return calls
 
 
+def _bot_run(rng: random.Random, t: int) -> list[Call]:
+    ua, w, h, _ = _pick(rng, ((u, u[3]) for u in cat.USER_AGENTS["bot"]))
+    name = next(b for b in cat.BOT_NETWORKS if b in ua)
+    ip = _ip_in(rng, cat.BOT_NETWORKS[name][0])
+    anon = _uid(rng)
+    calls: list[Call] = []
+    for _ in range(rng.randint(3, 25)):
+        t = _safe_ms(t + int(rng.uniform(2, 20) * 1000))
+        if rng.random() < 0.6:
+            c = rng.choice(cat.COURSES)
+            path, title = c.path, c.title
+        else:
+            path, title = rng.choice(cat.STATIC_PAGES)
+        msg = {"type": "page", "messageId": _uid(rng), "_ms": t, "anonymousId": anon, "name": title,
+               "properties": {"path": path, "title": title},
+               "context": {"page": {"url": f"{cat.SITE}{path}", "path": path, "referrer": "",
+                                    "title": title, "search": ""},
+                           "userAgent": ua, "screen": {"width": w, "height": h},
+                           "library": {"name": "drtroy-tracker", "version": "1.4.0"}}}
+        calls.append(Call("browser", ip, msg))
+    return calls
+
+
+@functools.lru_cache(maxsize=4)
 def uptime_checks(seed: int, day: date) -> list[Call]:
     """The prober: every target every five minutes, with now and then an outage
     (a run of failed checks on one target)."""
@@ -786,6 +795,7 @@ def uptime_checks(seed: int, day: date) -> list[Call]:
     return calls
 
 
+@functools.lru_cache(maxsize=4)
 def expenses(seed: int, day: date, scale: float) -> list[Call]:
     """The books: marketing spend by channel each day (entered the next
     morning, dated the day it was spent), hosting on the 1st, payroll on the

@@ -225,26 +225,30 @@ async def backfill(calls: Sequence[Call], url: str, browser_key: str, server_key
 
 async def live(url: str, browser_key: str, server_key: str, next_window: Callable[[float], Awaitable[list[Call]]],
                *, window_s: float = 60.0, workers: int = 4, progress: bool = True,
-               stop: asyncio.Event | None = None, tick_s: float = 0.5) -> SendStats:
+               stop: asyncio.Event | None = None, tick_s: float = 0.5, warmup_s: float = 0.0) -> SendStats:
     """Send calls in real time until ``stop`` is set: ``next_window(start)``
     gives the calls of the people arriving in ``[start, start + window_s)``
     (epoch seconds; their calls may run later), generated a window ahead;
-    each call is sent once its timestamp has come."""
+    each call is sent once its timestamp has come. ``warmup_s``: also generate
+    the people who arrived that long before now, so that traffic is at full
+    rate at once (their calls from before now are dropped)."""
     from tqdm import tqdm
 
     stop = stop or asyncio.Event()
     total = SendStats()
     heap: list[tuple[float, int, Call]] = []
     seq = 0
-    generated_to = time.time()
+    began = time.time()
+    generated_to = began - warmup_s
     with tqdm(unit="ev", unit_scale=True, disable=not progress, desc="live", smoothing=0.1) as bar:
         async with CollectorSender(url, browser_key, server_key) as sender:
             while not stop.is_set():
                 now = time.time()
                 while generated_to < now + window_s:
                     for ts, call in _timed(await next_window(generated_to)):
-                        heapq.heappush(heap, (ts, seq, call))
-                        seq += 1
+                        if ts >= began:
+                            heapq.heappush(heap, (ts, seq, call))
+                            seq += 1
                     generated_to += window_s
                 due: list[Call] = []
                 while heap and heap[0][0] <= now:
