@@ -802,7 +802,8 @@ def expenses(seed: int, day: date, scale: float) -> list[Call]:
     1st and 15th, course production now and then."""
     rng = random.Random(f"{seed}|expenses|{day.isoformat()}")
     items: list[tuple[Decimal, str, str | None]] = []
-    for channel, lo, hi in (("paid", 150, 350), ("social", 30, 80), ("email", 10, 20)):
+    spend: tuple[tuple[str, int, int], ...] = (("paid", 150, 350), ("social", 30, 80), ("email", 10, 20))
+    for channel, lo, hi in spend:
         amount = Decimal(str(round(rng.uniform(lo, hi) * scale, 2)))
         if amount > 0:
             items.append((amount, "marketing", channel))
@@ -816,11 +817,11 @@ def expenses(seed: int, day: date, scale: float) -> list[Call]:
         items.append((Decimal(str(round(rng.uniform(20, 120), 2))), "other", None))
     calls: list[Call] = []
     t = local_ms(day + timedelta(days=1), 9 + rng.random())
-    for amount, category, channel in items:
+    for amount, category, spent_on in items:
         t += rng.randint(5_000, 60_000)
         props: dict[str, Any] = {"amount": _money(amount), "category": category, "date": day.isoformat()}
-        if channel:
-            props["channel"] = channel
+        if spent_on:
+            props["channel"] = spent_on
         msg = {"type": "track", "event": "Expense Recorded", "messageId": _uid(rng), "_ms": t,
                "userId": "finance", "properties": props,
                "context": {"library": {"name": "drtroy-books", "version": "1.0.0"}}}

@@ -153,8 +153,8 @@ def to_events(calls: Iterable[Call]) -> list[Ev]:
         source, medium = campaign.get("source"), campaign.get("medium")
         if not medium and page.get("search"):
             q = parse_qs(str(page["search"]).lstrip("?"))
-            source = (q.get("utm_source") or [None])[0]
-            medium = (q.get("utm_medium") or [None])[0]
+            source = (q.get("utm_source") or [""])[0]
+            medium = (q.get("utm_medium") or [""])[0]
         name = m.get("event") if m.get("type") == "track" else m.get("type")
         out.append(Ev(
             mid=mid, name=str(name), anon=str(m.get("anonymousId") or ""), user=str(m.get("userId") or ""),
@@ -861,9 +861,9 @@ def m_uptime(c: Ctx) -> dict[str, Any]:
         lat = [float(e.props["latency_ms"]) for e in evs]
         incidents: list[dict[str, Any]] = []
         run: list[Ev] = []
-        for e in [*evs, None]:
-            if e is not None and e.props.get("ok") is not True:
-                run.append(e)
+        for check in [*evs, None]:
+            if check is not None and check.props.get("ok") is not True:
+                run.append(check)
                 continue
             if run:
                 incidents.append({"start": iso_ms(run[0].ms), "end": iso_ms(run[-1].ms), "checks": len(run)})
