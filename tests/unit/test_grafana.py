@@ -33,7 +33,9 @@ PROVISIONING = grafana.ROOT / "deploy" / "grafana" / "provisioning"
 USERS_XML = grafana.ROOT / "deploy" / "clickhouse" / "users.d" / "drtroy.xml"
 
 
-def expand(sql: str, start: dt.datetime, end: dt.datetime, variables: dict[str, str], tz: str = TZ) -> str:
+def expand(
+    sql: str, start: dt.datetime, end: dt.datetime, variables: dict[str, str], tz: str = TZ
+) -> str:
     """What Grafana sends to ClickHouse: variables interpolated, then the plugin's macros."""
 
     def var(m: re.Match[str]) -> str:
@@ -48,7 +50,9 @@ def expand(sql: str, start: dt.datetime, end: dt.datetime, variables: dict[str, 
     out = out.replace("$__fromTime", f"toDateTime({int(start.timestamp())})")
     out = out.replace("$__toTime", f"toDateTime({int(end.timestamp())})")
     out = out.replace("$__interval_s", "3600")
-    assert "$" not in re.sub(r"--[^\n]*", "", out), "an unexpanded Grafana macro or variable is left"
+    assert "$" not in re.sub(r"--[^\n]*", "", out), (
+        "an unexpanded Grafana macro or variable is left"
+    )
     return out
 
 
@@ -58,8 +62,12 @@ def changeable_in_readonly() -> set[str]:
     profile = root.find("users/grafana/profile")
     assert profile is not None and profile.text
     prof = root.find(f"profiles/{profile.text}")
-    assert prof is not None and prof.findtext("readonly") == "1", "the Grafana user must be readonly=1"
-    return {c.tag for c in prof.findall("constraints/*") if c.find("changeable_in_readonly") is not None}
+    assert prof is not None and prof.findtext("readonly") == "1", (
+        "the Grafana user must be readonly=1"
+    )
+    return {
+        c.tag for c in prof.findall("constraints/*") if c.find("changeable_in_readonly") is not None
+    }
 
 
 def run_as_grafana(wh: Any, sql: str) -> Any:
@@ -87,8 +95,12 @@ def load_calls(wh: Any, calls: list[Any], received_at: dt.datetime) -> int:
     rows = []
     for i, call in enumerate(calls):
         facts = RequestFacts(
-            received_at=received_at, key_trust="client" if call.key_kind == "browser" else "server",
-            client_ip=call.forwarded_ip or "", user_agent="", batch_sent_at=None, batch_context={},
+            received_at=received_at,
+            key_trust="client" if call.key_kind == "browser" else "server",
+            client_ip=call.forwarded_ip or "",
+            user_agent="",
+            batch_sent_at=None,
+            batch_context={},
         )
         rows.append(to_row(collect(call.message, None, facts, _ENRICHER), 0, i))
     return ClickHouseWriter(wh).write_sync(rows)
@@ -128,8 +140,12 @@ def test_every_panel_names_a_catalog_metric_and_its_sql_is_the_query_file() -> N
             skeleton = re.sub(r"\{\w+:[^}]+\}", "@", src)
             generated = panel.sql()
             for piece in skeleton.split("@"):
-                assert piece in generated, f"{panel.title}: query text changed beyond its parameters"
-            assert not re.search(r"(?<!\$)\{\w+:[A-Za-z0-9]+\}", generated), f"{panel.title}: a parameter left unreplaced"
+                assert piece in generated, (
+                    f"{panel.title}: query text changed beyond its parameters"
+                )
+            assert not re.search(r"(?<!\$)\{\w+:[A-Za-z0-9]+\}", generated), (
+                f"{panel.title}: a parameter left unreplaced"
+            )
 
 
 def test_dashboards_use_the_provisioned_datasource_and_unique_ids() -> None:
@@ -175,10 +191,17 @@ def test_a_fixed_string_parameter_is_quoted_and_a_free_one_becomes_a_variable() 
         # late evening in Chicago is already the next day in UTC
         ("2026-07-01T22:30:00", "2026-07-02T23:30:00", TZ, ("2026-07-01", "2026-07-03")),
         ("2026-07-01T22:30:00", "2026-07-02T23:30:00", "UTC", ("2026-07-01", "2026-07-03")),
-        ("2026-01-10T00:00:00", "2026-01-10T00:30:00", "Asia/Kolkata", ("2026-01-10", "2026-01-11")),
+        (
+            "2026-01-10T00:00:00",
+            "2026-01-10T00:30:00",
+            "Asia/Kolkata",
+            ("2026-01-10", "2026-01-11"),
+        ),
     ],
 )
-def test_range_becomes_the_days_of_the_reporting_zone(wh, start: str, end: str, tz: str, days: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_range_becomes_the_days_of_the_reporting_zone(
+    wh, start: str, end: str, tz: str, days: tuple[str, str]
+) -> None:  # type: ignore[no-untyped-def]
     zone = ZoneInfo(tz)
     s = dt.datetime.fromisoformat(start).replace(tzinfo=zone)
     e = dt.datetime.fromisoformat(end).replace(tzinfo=zone)
@@ -196,7 +219,12 @@ PERIOD = ("2026-03-02", "2026-03-13")
 
 def test_every_panel_runs_readonly_returns_its_columns_and_matches_the_read_api(wh) -> None:  # type: ignore[no-untyped-def]
     zone = ZoneInfo(TZ)
-    calls = generate(dt.datetime(2026, 1, 20, tzinfo=dt.UTC), dt.datetime(2026, 3, 15, tzinfo=dt.UTC), seed=11, scale=0.15)
+    calls = generate(
+        dt.datetime(2026, 1, 20, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 15, tzinfo=dt.UTC),
+        seed=11,
+        scale=0.15,
+    )
     assert load_calls(wh, calls, dt.datetime(2026, 3, 15, tzinfo=dt.UTC)) > 5000
     # Grafana's absolute range for those days: first midnight to 23:59:59 of the last day
     start = dt.datetime.fromisoformat(PERIOD[0]).replace(tzinfo=zone)
@@ -221,13 +249,19 @@ def test_every_panel_runs_readonly_returns_its_columns_and_matches_the_read_api(
                 continue
             if not r.result_rows:
                 failures.append(f"{label}: no rows over simulated data")
-            if panel.viz == "timeseries" and not re.match(r"(Nullable\()?(Date|DateTime)", types[panel.columns[0]]):
-                failures.append(f"{label}: time column {panel.columns[0]} is {types[panel.columns[0]]}")
+            if panel.viz == "timeseries" and not re.match(
+                r"(Nullable\()?(Date|DateTime)", types[panel.columns[0]]
+            ):
+                failures.append(
+                    f"{label}: time column {panel.columns[0]} is {types[panel.columns[0]]}"
+                )
             # the same rows as the query file run with the read API's parameters
             bind = {"from": PERIOD[0], "to": PERIOD[1], "tz": TZ, **panel.fixed()}
             bind.update({n: defaults[n] for n in panel.variables()})
             expected = wh.client.query(panel.source_sql(), parameters=bind)
-            if _norm([list(x) for x in r.result_rows]) != _norm([list(x) for x in expected.result_rows]):
+            if _norm([list(x) for x in r.result_rows]) != _norm(
+                [list(x) for x in expected.result_rows]
+            ):
                 failures.append(f"{label}: rows differ from the read API's query for {PERIOD}")
             checked += 1
     assert not failures, "\n".join(failures)
@@ -240,7 +274,9 @@ def test_readonly_levels_refuse_writes(wh, level: int) -> None:  # type: ignore[
     # setting rides in the statement: clickhouse-connect's chDB backend applies
     # some per-call settings with SET, and a SET readonly cannot be undone.
     with pytest.raises(Exception, match="(?i)readonly"):
-        wh.command(f"INSERT INTO events (message_id) SETTINGS readonly = {level} SELECT 'must-not-be-written'")
+        wh.command(
+            f"INSERT INTO events (message_id) SETTINGS readonly = {level} SELECT 'must-not-be-written'"
+        )
     assert wh.query("SELECT count() FROM events")[1] == [(0,)]
     # readonly=1 also refuses a query's own SETTINGS (hence the profile's constraints)
     with pytest.raises(Exception, match="(?i)readonly"):

@@ -81,4 +81,6 @@ async def static(name: str, request: Request) -> Response:
     if body is None:
         raise HTTPException(404, f"no static file {name!r}")
     versioned = request.query_params.get("v") == asset_version()
-    return _reply(request, body, _TYPES[Path(name).suffix], _IMMUTABLE if versioned else _REVALIDATE)
+    return _reply(
+        request, body, _TYPES[Path(name).suffix], _IMMUTABLE if versioned else _REVALIDATE
+    )

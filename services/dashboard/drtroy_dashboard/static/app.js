@@ -14,6 +14,7 @@
   const LIVE_EVERY_MS = 3000;
   const SVGNS = 'http://www.w3.org/2000/svg';
   const COLORS = ['#2563eb', '#f59e0b', '#10b981', '#8b5cf6', '#ef4444', '#06b6d4', '#84cc16', '#ec4899'];
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
   // ---- DOM helpers ---------------------------------------------------------
@@ -40,7 +41,7 @@
   const KIND_RULES = [
     [/(^|_)roi$/, 'times'],
     [/(^|_)(change|growth)|_vs_|^vs_/, 'delta'],
-    [/rate|share|fraction|ratio|conversion|margin|uptime|retention|percent|pct|^m\d+$/, 'pct'],
+    [/(^|_)(rate|share|fraction|ratio|conversion|margin|uptime|retention|percent|pct|success)(_|$)|^m\d+$/, 'pct'],
     [/(^|_)(orders|count|visitors|sessions|views|customers|users|events|checks|incidents|tickets|responses|searches|enrollments|starts|completions|completed|started|dropped|reached|signups|errors|pairs|lag|hits|size)$/, 'int'],
     [/revenue|refund|aov|ltv|cac|amount|discount|expense|cash|spend|cost|price|per_customer|profit|income/, 'money'],
     [/_ms$|latency|lcp|load_/, 'ms'],
@@ -60,6 +61,7 @@
   function fmt(key, v, kind) {
     if (v == null) return '—';
     if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (typeof v === 'string' && TIME_RE.test(v)) return v.length > 10 ? v.replace('T', ' ').slice(0, 16) : shortDate(v);
     if (typeof v !== 'number') return Array.isArray(v) ? v.map((x) => fmt(key, x, kind)).join(', ') : String(v);
     switch (kind || kindOf(key)) {
       case 'pct': return (v * 100).toFixed(Math.abs(v) < 0.1 ? 2 : 1) + '%';
@@ -77,7 +79,8 @@
     if (kind === 'pct' || kind === 'delta') return (v * 100).toFixed(Math.abs(v) < 0.1 && v !== 0 ? 1 : 0) + '%';
     const a = Math.abs(v);
     const n = a >= 1e6 ? (v / 1e6).toFixed(1) + 'M' : a >= 1e3 ? (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k' : nf2.format(v);
-    return kind === 'money' ? '$' + n : kind === 'ms' ? n + 'ms' : n;
+    if (kind === 'money') return (v < 0 ? '-$' : '$') + n.replace('-', '');
+    return kind === 'ms' ? n + 'ms' : n;
   }
   function pretty(key) {
     const t = String(key).replace(/_/g, ' ').trim();
@@ -144,7 +147,7 @@
     const kind = kindOf(keys[0]);
     if (!opts.keys) keys = keys.filter((k) => kindOf(k) === kind).slice(0, 5);
     const data = rows.filter((r) => r[xKey] != null).slice().sort((a, b) => String(a[xKey]).localeCompare(String(b[xKey])));
-    const W = 640, H = opts.height || 220, L = 52, R = 14, T = 10, B = 26;
+    const W = opts.width || 640, H = opts.height || 220, L = 52, R = 14, T = 10, B = 26;
     let min = 0, max = 0;
     for (const r of data) for (const k of keys) if (isNum(r[k])) { min = Math.min(min, r[k]); max = Math.max(max, r[k]); }
     const ticks = niceTicks(min, max, 4);
@@ -194,7 +197,7 @@
     data = data.slice(0, limit);
     if (!data.length) return null;
     const over = opts.overlay;
-    const W = 640, rowH = 24, labelW = 170, valueW = over ? 150 : 90;
+    const W = opts.width || 640, rowH = 24, labelW = 180, valueW = over ? 150 : 90;
     const H = data.length * rowH + 4;
     const maxV = Math.max(...data.map((r) => Math.abs(r[vKey])), 1e-9);
     const barW = W - labelW - valueW - 10;
@@ -203,7 +206,7 @@
       const y = i * rowH + 2;
       const label = opts.labelFmt ? opts.labelFmt(r[lKey], r) : r[lKey] == null || r[lKey] === '' ? '(none)' : String(r[lKey]);
       const w = Math.max(1, (Math.abs(r[vKey]) / maxV) * barW);
-      svg.append(s('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end', text: label.length > 26 ? label.slice(0, 25) + '…' : label }, s('title', { text: label })));
+      svg.append(s('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end', text: label.length > 25 ? label.slice(0, 24) + '…' : label }, s('title', { text: label })));
       svg.append(s('rect', { x: labelW, y: y + 3, width: w, height: rowH - 8, rx: 3, fill: over ? '#bfdbfe' : COLORS[0] },
         s('title', { text: `${label}: ${fmt(vKey, r[vKey])}` })));
       let text = fmt(vKey, r[vKey]);
@@ -225,23 +228,21 @@
   // Funnel: steps in their order, width by count, with step and overall conversion.
   function funnelChart(rows, opts) {
     opts = opts || {};
-    const lKey = opts.label || pickKey(rows, ['step', 'name', 'event'], labelKey(rows));
+    const lKey = opts.label || pickKey(rows, ['event', 'name', 'step'], labelKey(rows));
     const vKey = opts.value || pickKey(rows, ['visitors', 'users', 'count', 'reached'], numericKeys(rows, [lKey]).find((k) => kindOf(k) === 'int'));
     if (!lKey || !vKey || !rows.length) return null;
     const first = rows[0][vKey] || 0;
-    const W = 640, rowH = 46, H = rows.length * rowH;
+    const W = opts.width || 420, rowH = 50, H = rows.length * rowH;
     const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart funnel', role: 'img', 'aria-label': 'funnel' });
-    const full = W - 260;
     rows.forEach((r, i) => {
       const v = r[vKey] || 0;
-      const w = Math.max(2, first ? (v / first) * full : 0);
+      const w = Math.max(2, first ? (v / first) * W : 0);
       const y = i * rowH;
       const prev = i ? rows[i - 1][vKey] : null;
-      const stepConv = i && prev ? v / prev : null;
-      svg.append(s('rect', { x: (full - w) / 2, y: y + 4, width: w, height: rowH - 10, rx: 4, fill: COLORS[0], 'fill-opacity': 1 - i * 0.15 },
+      svg.append(s('text', { x: 0, y: y + 13, class: 'val', text: `${r[lKey]} · ${fmt(vKey, v)}` }));
+      svg.append(s('text', { x: W, y: y + 13, 'text-anchor': 'end', text: i ? `${fmt('rate', prev ? v / prev : null)} of previous · ${fmt('rate', first ? v / first : null)} overall` : 'first step' }));
+      svg.append(s('rect', { x: (W - w) / 2, y: y + 18, width: w, height: rowH - 24, rx: 4, fill: COLORS[0], 'fill-opacity': Math.max(0.35, 1 - i * 0.15) },
         s('title', { text: `${r[lKey]}: ${fmt(vKey, v)}` })));
-      svg.append(s('text', { x: full + 12, y: y + 20, class: 'val', text: `${r[lKey]} · ${fmt(vKey, v)}` }));
-      svg.append(s('text', { x: full + 12, y: y + 35, text: i ? `${fmt('rate', stepConv)} of previous · ${fmt('rate', first ? v / first : null)} overall` : 'first step' }));
     });
     return svg;
   }
@@ -398,6 +399,7 @@
   }
 
   // ---- the read API ------------------------------------------------------------
+  const PANEL_STATE = new Map(); // choices made inside panels (the drop-off course) across reloads
   const state = { catalog: new Map(), tz: 'UTC', page: null, from: null, to: null, gen: 0, timers: [], cache: new Map() };
 
   async function getJSON(path, params) {
@@ -437,10 +439,29 @@
     cohort: (a) => cohortTable(a.rows || []),
     statsBars: (a, o) => both(RENDER.stats(a, o), barChart(a.rows || [], o)),
     statsSeries: (a, o) => both(RENDER.stats(a, o), lineChart(a.rows || [], o)),
-    statsTable: (a, o) => both(RENDER.stats(a, o), table(a.rows || [], o)),
+    statsTable: (a, o) => both(RENDER.stats(a, o), h('div', {}, table(a.rows || [], o), o.nested ? nestedTable(a.rows || [], o.nested) : null)),
     goals: (a) => goals(a),
     live: (a) => live(a),
   };
+  // SVG widths by panel width, so that text keeps about the same size on screen.
+  const WIDTHS = { w3: 360, w4: 420, w5: 520, w6: 640, w7: 720, w8: 860, w12: 1280 };
+
+  // Rows summed by one key (e.g. support tickets per category from per-day rows).
+  function aggregate(rows, by, sum) {
+    const out = new Map();
+    for (const r of rows) out.set(r[by], (out.get(r[by]) || 0) + (Number(r[sum]) || 0));
+    return [...out.entries()].map(([k, v]) => ({ [by]: k, [sum]: v }));
+  }
+
+  // The arrays of objects inside rows (uptime incidents) as one table, labelled by the row.
+  function nestedTable(rows, key) {
+    const label = labelKey(rows);
+    const flat = [];
+    for (const r of rows) for (const x of Array.isArray(r[key]) ? r[key] : []) if (x && typeof x === 'object') flat.push({ [label]: r[label], ...x });
+    return h('div', {}, h('div', { class: 'sectionlabel', text: `${pretty(key)} (${flat.length})` }),
+      flat.length ? table(flat, { limit: 20 }) : h('div', { class: 'note', text: `No ${key} in this period.` }));
+  }
+
   function both(x, y) { return x || y ? h('div', {}, x, y ? h('div', { style: 'margin-top:10px' }, y) : null) : null; }
 
   function goals(answer) {
@@ -448,20 +469,31 @@
     if (!rows.length && answer.values) rows = Object.entries(answer.values).filter(([, v]) => v && typeof v === 'object').map(([k, v]) => ({ goal: k, ...v }));
     if (!rows.length) return null;
     const nameKey = pickKey(rows, ['goal', 'name', 'metric'], labelKey(rows));
-    return h('div', { class: 'tiles' }, rows.map((r) => {
+    // a goal with several targets (active users: 100 / 500 / 1000) comes as one row per target
+    const goalsByName = new Map();
+    for (const r of rows) {
       const name = r[nameKey];
-      const targets = [].concat(r.targets != null ? r.targets : r.target != null ? r.target : []).filter(isNum);
-      const met = typeof r.met === 'boolean' ? r.met : targets.length ? r.value >= targets[0] : false;
-      const next = targets.find((t) => !(r.value >= t));
-      const goalTo = next != null ? next : targets[targets.length - 1];
-      const progress = isNum(r.value) && goalTo ? Math.max(0, Math.min(1, r.value / goalTo)) : 0;
+      if (!goalsByName.has(name)) goalsByName.set(name, { name, value: r.value, targets: [], met: [] });
+      const g = goalsByName.get(name);
+      for (const t of [].concat(r.targets != null ? r.targets : r.target != null ? r.target : [])) if (isNum(t)) {
+        g.targets.push(t);
+        g.met.push(typeof r.met === 'boolean' ? r.met : r.value >= t);
+      }
+    }
+    return h('div', { class: 'tiles' }, [...goalsByName.values()].map((g) => {
+      const metCount = g.met.filter(Boolean).length;
+      const met = g.targets.length > 0 && metCount > 0;
+      const next = g.targets.find((t, i) => !g.met[i]);
+      const goalTo = next != null ? next : g.targets[g.targets.length - 1];
+      const progress = isNum(g.value) && goalTo ? Math.max(0, Math.min(1, g.value / goalTo)) : 0;
       const bar = h('div', { class: 'bar' }, h('div', {}));
       bar.firstChild.style.width = (progress * 100).toFixed(1) + '%';
-      return h('div', { class: 'goal' + (met ? ' met' : ''), 'data-goal': name },
-        h('span', { class: 'badge', text: met ? 'met' : 'not met' }),
-        h('div', { class: 'label', text: pretty(name) }),
-        h('div', { class: 'value', text: fmt(name, r.value) }),
-        h('div', { class: 'target', text: targets.length ? `target${targets.length > 1 ? 's' : ''} ${targets.map((t) => fmt(name, t)).join(' / ')}` : '' }),
+      const badge = !g.targets.length ? 'no target' : g.targets.length === 1 ? (met ? 'met' : 'not met') : `${metCount} of ${g.targets.length} met`;
+      return h('div', { class: 'goal' + (met ? ' met' : ''), 'data-goal': g.name },
+        h('span', { class: 'badge', text: badge }),
+        h('div', { class: 'label', text: pretty(g.name) }),
+        h('div', { class: 'value', text: fmt(g.name, g.value) }),
+        h('div', { class: 'target', text: g.targets.length ? `target${g.targets.length > 1 ? 's' : ''} ${g.targets.map((x) => fmt(g.name, x)).join(' / ')}` : '' }),
         bar);
     }));
   }
@@ -499,8 +531,9 @@
       if (isNum(cur) && isNum(old)) {
         if (kind === 'pct') { delta = cur - old; text = `${delta >= 0 ? '▲' : '▼'} ${(Math.abs(delta) * 100).toFixed(1)} pp`; }
         else if (old !== 0) { delta = (cur - old) / Math.abs(old); text = `${delta >= 0 ? '▲' : '▼'} ${(Math.abs(delta) * 100).toFixed(1)}%`; }
-        else if (cur === 0) { delta = 0; text = '— no change'; }
-        text += ` vs ${fmt(kkey, old, kind)}`;
+        else if (cur === 0) { delta = 0; text = 'no change'; }
+        else { delta = cur > 0 ? 1 : -1; text = `${cur > 0 ? '▲' : '▼'} from zero`; }
+        if (delta !== 0 || kind === 'pct') text += ` (was ${fmt(kkey, old, kind)})`;
       }
       const better = delta == null || Math.abs(delta) < 1e-9 ? 'flat' : (delta > 0) === (it.good !== 'down') ? 'up' : 'down';
       return h('div', { class: 'tile', 'data-key': it.metric + '.' + it.key },
@@ -527,14 +560,16 @@
     for (const r of rows) totals.set(r[cKey], Math.max(totals.get(r[cKey]) || 0, r[reachedKey] || r[droppedKey] || 0));
     const courses = [...totals.keys()].sort((a, b) => totals.get(b) - totals.get(a));
     if (!panel.course || !totals.has(panel.course)) panel.course = courses[0];
+    const keep = (c) => { panel.course = c; PANEL_STATE.set(panel.title, c); };
+    if (PANEL_STATE.has(panel.title) && totals.has(PANEL_STATE.get(panel.title))) panel.course = PANEL_STATE.get(panel.title);
     const sel = h('select', { 'aria-label': 'Course' }, courses.map((c) => h('option', { value: c, text: c })));
     sel.value = panel.course;
     const chartBox = h('div', {});
     const draw = () => {
       const mine = rows.filter((r) => r[cKey] === panel.course).sort((a, b) => a[lKey] - b[lKey]);
-      chartBox.replaceChildren(barChart(mine, { label: lKey, value: reachedKey || droppedKey, overlay: reachedKey && droppedKey ? droppedKey : null, keepOrder: true, limit: 50, labelFmt: (v) => `Lesson ${v}` }) || h('div', { class: 'note', text: 'No data for this course.' }));
+      chartBox.replaceChildren(barChart(mine, { width: panel.width, label: lKey, value: reachedKey || droppedKey, overlay: reachedKey && droppedKey ? droppedKey : null, keepOrder: true, limit: 50, labelFmt: (v) => `Lesson ${v}` }) || h('div', { class: 'note', text: 'No data for this course.' }));
     };
-    sel.addEventListener('change', () => { panel.course = sel.value; draw(); });
+    sel.addEventListener('change', () => { keep(sel.value); draw(); });
     const tools = card.querySelector('.tools');
     tools.replaceChildren(sel);
     draw();
@@ -573,7 +608,7 @@
       { title: 'Revenue by profession', metric: 'professions', kind: 'bars', value: 'revenue', w: 'w6' },
       { title: 'Revenue by license state', metric: 'regions', kind: 'statsBars', value: 'revenue', w: 'w6' },
       { title: 'Packages', metric: 'packages', kind: 'bars', value: 'revenue', w: 'w6' },
-      { title: 'Seasonality', metric: 'seasonality', kind: 'bars', value: 'revenue', keepOrder: true, w: 'w6' },
+      { title: 'Seasonality (all years, by calendar month)', metric: 'seasonality', kind: 'bars', value: 'revenue', keepOrder: true, labelFmt: (m) => MONTHS[Number(m) - 1] || String(m), w: 'w6' },
       { title: 'Cash flow by month', metric: 'cash_flow', kind: 'table', w: 'w8' },
       { title: 'Profit margin', metric: 'profit_margin', kind: 'stats', w: 'w4', valueKey: 'profit_margin' },
       { title: 'Break-even', metric: 'break_even', kind: 'statsSeries', w: 'w12' },
@@ -607,18 +642,19 @@
       { title: 'Landing pages', metric: 'landing_pages', kind: 'bars', value: 'sessions', w: 'w6' },
       { title: 'Devices', metric: 'devices', kind: 'statsBars', value: 'sessions', w: 'w4' },
       { title: 'Countries', metric: 'traffic', params: { group_by: 'country' }, kind: 'bars', value: 'visitors', w: 'w4' },
-      { title: 'Regions', metric: 'traffic', params: { group_by: 'region' }, kind: 'bars', value: 'visitors', w: 'w4' },
+      { title: 'Regions', metric: 'traffic', params: { group_by: 'region' }, kind: 'bars', value: 'visitors', w: 'w4', sub: 'US states need GEOIP_CITY_DB; (none) = unknown' },
       { title: 'Busiest times (weekday × hour)', metric: 'peak_usage', kind: 'heatmap', value: 'visitors', w: 'w8' },
       { title: 'Return visits', metric: 'return_visits', kind: 'stats', w: 'w4' },
     ] },
     { id: 'operations', title: 'Operations', panels: [
       { title: 'Live', metric: 'live', kind: 'live', w: 'w8', live: true, sub: 'Refreshes every few seconds' },
       { title: 'Pipeline health', kind: 'health', w: 'w4', live: true },
-      { title: 'Uptime', metric: 'uptime', kind: 'statsTable', w: 'w12', subtables: true },
+      { title: 'Uptime and incidents', metric: 'uptime', kind: 'statsTable', w: 'w12', columns: ['target', 'checks', 'ok_checks', 'uptime', 'p50_ms', 'p95_ms'], nested: 'incidents' },
       { title: 'Page speed', metric: 'page_speed', kind: 'stats', w: 'w4' },
       { title: 'Page speed by page', metric: 'page_speed', params: { group_by: 'page' }, kind: 'table', w: 'w8' },
       { title: 'JS errors', metric: 'error_rate', kind: 'statsBars', valueKey: 'error_rate', w: 'w6' },
-      { title: 'Support tickets', metric: 'support_tickets', kind: 'statsBars', w: 'w6', subtables: true },
+      { title: 'Support tickets by category', metric: 'support_tickets', kind: 'statsBars', agg: ['category', 'tickets'], w: 'w6' },
+      { title: 'Support tickets per day', metric: 'support_tickets', kind: 'series', agg: ['day', 'tickets'], w: 'w12' },
     ] },
   ];
 
@@ -655,7 +691,9 @@
       else {
         const answer = await fetchMetric(panel.metric, panel.params, null, fresh);
         if (gen !== state.gen) return;
-        node = panel.kind === 'dropoff' ? dropoff(answer, panel, card) : RENDER[panel.kind](answer, panel);
+        const opts = { ...panel, width: WIDTHS[panel.w || 'w6'] };
+        const shaped = panel.agg ? { ...answer, rows: aggregate(answer.rows || [], panel.agg[0], panel.agg[1]) } : answer;
+        node = panel.kind === 'dropoff' ? dropoff(shaped, opts, card) : RENDER[panel.kind](shaped, opts);
         if (node && answer.sql) node = h('div', {}, node, h('details', { class: 'sql' }, h('summary', { text: 'SQL' }), h('pre', { text: answer.sql })));
       }
       if (node) done('ok', node);
