@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from drtroy_metrics.simulate.generator import generate
 from drtroy_metrics.simulate.sender import backfill
-
 from tests.support import BROWSER_KEY, SERVER_KEY, RunningStack
 
 from .conftest import ROOT

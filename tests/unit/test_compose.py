@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from drtroy_metrics.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
