@@ -18,6 +18,7 @@ Event tracking and success metrics for the school.
   aggregator  Kafka -> ClickHouse consumer (--serve-api PORT also serves the
               read API from the same process, as embedded mode needs)
   dashboard   the read API and dashboard alone (production, ClickHouse server)
+  prober      check HTTP targets and send Uptime Check events (uptime)
   migrate     create or upgrade the ClickHouse schema (idempotent)
   simulate    send realistic traffic of the school to a collector
   import      load historical orders, refunds or expenses from CSV
@@ -164,7 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="create or upgrade the ClickHouse schema (idempotent)")
     mig.set_defaults(func=cmd_migrate)
 
+    from drtroy_prober import cli as prober_cli
+
     from . import importer, report
+
+    prb = sub.add_parser(
+        "prober",
+        help="check HTTP targets and send Uptime Check events",
+        description=prober_cli.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prober_cli.add_arguments(prb)
+    prb.set_defaults(func=prober_cli.run)
 
     rep = sub.add_parser(
         "report",
