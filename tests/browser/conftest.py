@@ -3,6 +3,7 @@ static site server and a fake collector, each on 127.0.0.1 in a thread."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 TRACKER = ROOT / "services" / "collector" / "drtroy_collector" / "static" / "tracker.js"
@@ -185,7 +188,11 @@ def site() -> Iterator[tuple[Site, str]]:
     srv.shutdown()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop
+# running in the main thread while it is open, and asyncio.run() (used by the
+# stack fixtures and by integration tests) refuses to run under it. Closing
+# Chromium at the end of each browser module leaves later tests unaffected.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
@@ -194,3 +201,23 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def off_loop(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` in a worker thread and return its result: code that calls
+    asyncio.run() (the stack's start) cannot run in the main thread while a
+    Playwright browser is open there."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
+@pytest.fixture
+def fresh_stack(tmp_path: Path) -> Iterator[RunningStack]:
+    """tests/conftest.py's ``fresh_stack`` (a stack of its own, for tests that
+    stop parts of it), started off the main thread so that it can start
+    while the module's browser is open."""
+    s = RunningStack(tmp_path / "stack")
+    try:
+        yield off_loop(s.start)
+    finally:
+        s.stop()
