@@ -185,3 +185,35 @@ def test_outage_gives_one_incident_and_the_right_uptime(
     assert _ts(incident["end"]) == pytest.approx(end, abs=0.001)
     assert _ts(incident["resolved_at"]) == pytest.approx(resolved, abs=0.001)
     assert incident["failed_checks"] == failed
+
+
+def test_cli_once_checks_each_target_and_reports_down(
+    stack: RunningStack, uid: str, scripted: ScriptedTarget
+) -> None:
+    import argparse
+
+    from drtroy_prober import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--target", f"{uid}-up={scripted.url}",
+            "--target", f"{uid}-down=http://127.0.0.1:9/",
+            "--collector-url", stack.collector_url,
+            "--write-key", SERVER_KEY,
+            "--timeout", "2",
+            "--once",
+        ]
+    )  # fmt: skip
+    assert cli.run(args) == 1  # one target is down
+    q = f"SELECT count() FROM events WHERE event = 'Uptime Check' AND target LIKE '{uid}-%'"
+    assert stack.wait_for(q, 2) == 2
+    got = dict(
+        (t, (ok, status))
+        for t, ok, status in stack.sql(
+            "SELECT target, ok, status_code FROM events "
+            f"WHERE event = 'Uptime Check' AND target LIKE '{uid}-%'"
+        )
+    )
+    assert got == {f"{uid}-up": (1, 200), f"{uid}-down": (0, None)}

@@ -16,6 +16,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import httpx
 
@@ -64,8 +65,8 @@ class Prober:
             asyncio.create_task(self._loop(t, stop, rounds), name=f"probe:{t.name}")
             for t in self.targets
         ]
-        stopped = asyncio.create_task(stop.wait())
-        all_done = asyncio.gather(*tasks)
+        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
+        all_done: asyncio.Future[Any] = asyncio.gather(*tasks)
         try:
             await asyncio.wait({all_done, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if all_done.done():
