@@ -149,13 +149,16 @@ def test_not_durable_is_503_with_retry_after_never_2xx(
     assert client.get("/readyz").status_code == 200
 
 
-def test_rate_limit_answers_429_with_retry_after(sink: MemorySink) -> None:
-    settings = Settings(server_write_keys=SKEY, rate_limit_per_s=1, rate_limit_burst=3)
+def test_rate_limit_answers_429_for_browser_keys_only(sink: MemorySink) -> None:
+    settings = Settings(
+        browser_write_keys=BKEY, server_write_keys=SKEY, rate_limit_per_s=0.01, rate_limit_burst=3
+    )
     with TestClient(create_app(settings, sink)) as c:
-        codes = [
-            c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)
-        ]
-    assert codes[:3] == [200, 200, 200] and codes[3] == 429
+        responses = [c.post("/v1/page", json=EX["page"], auth=(BKEY, "")) for _ in range(5)]
+        server = [c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    assert int(responses[3].headers["retry-after"]) >= 1
+    assert server == [200] * 5
 
 
 def test_cors_for_configured_origins_only(client: TestClient) -> None:
