@@ -5,6 +5,7 @@ free ports, in a temporary data directory."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -80,7 +81,9 @@ class RunningStack:
     def start_broker(self) -> None:
         self.tansu = start_tansu(self.kafka_port, self.logs / "tansu.log")
         wait_tcp(self.kafka_port, 30, self.tansu)
-        asyncio.run(ensure_topics(f"127.0.0.1:{self.kafka_port}", self.partitions))
+        # in a worker thread: a test may hold a running event loop (Playwright)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, ensure_topics(f"127.0.0.1:{self.kafka_port}", self.partitions)).result()
 
     def stop_broker(self) -> None:
         if self.tansu and self.tansu.poll() is None:
