@@ -117,6 +117,8 @@ class Stack:
             TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", "127.0.0.1/32,::1/128"),
             ALLOWED_ORIGINS=os.environ.get("ALLOWED_ORIGINS", "*"),
             DATA_DIR=str(self.data_dir),
+            # the read API's /api/v1/health reports whether the collector answers
+            COLLECTOR_URL=f"http://127.0.0.1:{self.collector_port}",
         )
         return env
 
