@@ -18,7 +18,11 @@ Readings of metrics.md chosen where it leaves room (also in the SQL files):
 - ``growth`` and ``retention`` work in whole calendar months (those
   overlapping the period), so a month compares like with like; series of
   ``revenue``, ``cash_flow`` and ``break_even`` count only the period's days.
-- ``break_even`` accumulates from the period's start.
+- ``break_even`` accumulates since the first money ever recorded (as of the
+  period's end), not from the period's start: break-even is a fact of the
+  business's history, and restarting the sum at ``from`` would name a
+  different month for every window. Its rows run from the earlier of that
+  first month and the period's first month.
 - ``ltv`` is all-time as of the period's end; its cohort rows cover every
   cohort up to then.
 - Money is summed in Decimal in ClickHouse; the JSON carries floats. Totals
@@ -404,7 +408,8 @@ register(
 register(
     Metric(
         "break_even",
-        "Cumulative net cash flow by month from the period's start, and the first month it is >= 0 (null if never).",
+        "Cumulative net cash flow by month since the first money recorded, up to the period's end, and the first "
+        "month it is >= 0 (null if never).",
         shape=_break_even_shape,
     )
 )

@@ -260,6 +260,7 @@ class Ctx:
     tz: ZoneInfo
     frm: date
     to: date
+    today: date
     sessions: list[Session] = field(default_factory=list)
     orders: dict[str, Order] = field(default_factory=dict)
     traits: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -300,12 +301,15 @@ def _bounds(d: date, tz: ZoneInfo) -> int:
 
 
 def compute_truth(calls: Iterable[Call], frm: date, to: date, tz: str = "America/Chicago",
-                  own_hosts: Sequence[str] = (cat.SITE_HOST,)) -> dict[str, Any]:
+                  own_hosts: Sequence[str] = (cat.SITE_HOST,), today: date | None = None) -> dict[str, Any]:
     """The metrics of ``[frm, to)`` in zone ``tz``, as a JSON-ready dict keyed
-    by the catalog's api names."""
+    by the catalog's api names. ``today`` (default: today in ``tz``) is "now"
+    for the figures that depend on it: a retention month that has not begun
+    yet has no fraction (None)."""
     zone = ZoneInfo(tz)
     events = to_events(calls)
-    c = Ctx(events=events, lo=_bounds(frm, zone), hi=_bounds(to, zone), tz=zone, frm=frm, to=to)
+    today = today or datetime.now(zone).date()
+    c = Ctx(events=events, lo=_bounds(frm, zone), hi=_bounds(to, zone), tz=zone, frm=frm, to=to, today=today)
     c.sessions = sessionize(events, own_hosts)
     for e in events:
         if e.name == "Order Completed" and e.props.get("order_id") is not None:
@@ -455,7 +459,9 @@ def m_customers(c: Ctx) -> dict[str, Any]:
 def m_retention(c: Ctx) -> dict[str, Any]:
     """Cohorts whose first-order month is one the period touches; ``offsets[k]``
     is the share of the cohort with an order in the k-th month after (0..11),
-    from whatever the stream holds (months not yet generated give 0)."""
+    from whatever the stream holds; ``None`` for a month that has not begun
+    by ``today`` (its fraction is not known yet, and 0 would read as "nobody
+    came back")."""
     first = _first_order_ms(c)
     month_of = {u: c.day(ms).replace(day=1) for u, ms in first.items()}
     ordered_in: dict[str, set[date]] = defaultdict(set)
@@ -468,7 +474,7 @@ def m_retention(c: Ctx) -> dict[str, Any]:
         if not cohort:
             continue
         offsets = [_ratio(sum(1 for u in cohort if _add_months(m, k) in ordered_in[u]), len(cohort))
-                   for k in range(12)]
+                   if _add_months(m, k) <= c.today else None for k in range(12)]
         rows.append({"cohort": m.strftime("%Y-%m"), "size": len(cohort), "offsets": offsets})
     return {"rows": rows}
 
@@ -501,10 +507,30 @@ def m_rating(c: Ctx) -> dict[str, Any]:
 
 
 def m_ltv(c: Ctx) -> dict[str, Any]:
-    """All-time (up to the period's end) net revenue / customers."""
+    """All-time (up to the period's end) net revenue / customers; ``rows`` per
+    cohort (local month of the customer's first order): its customers, their
+    orders' revenue minus the refunds of those orders (by ``order_id``, dated
+    before the period's end) and their ratio. Refunds of orders the stream
+    does not hold belong to no cohort, so the cohorts need not add up to the
+    overall figure."""
     net = _net(c, 0, c.hi)
     customers = _customers_of(o for o in c.orders.values() if o.ms < c.hi)
-    return {"ltv": _ratio(net, len(customers)), "net_revenue": _money(net), "customers": len(customers)}
+    refunded: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for e in c.events:
+        if e.name == "Order Refunded" and e.ms < c.hi:
+            refunded[str(e.props.get("order_id"))] += _dec(e.props.get("amount"))
+    cohort_of = {u: c.day(ms).replace(day=1) for u, ms in _first_order_ms(c).items() if ms < c.hi}
+    members: dict[date, set[str]] = defaultdict(set)
+    money: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for o in c.orders.values():
+        if o.user in cohort_of and o.ms < c.hi:
+            m = cohort_of[o.user]
+            members[m].add(o.user)
+            money[m] += o.revenue - refunded.get(o.order_id, ZERO)
+    rows = [{"cohort": m.strftime("%Y-%m"), "customers": len(members[m]), "net_revenue": _money(money[m]),
+             "ltv": _ratio(money[m], len(members[m]))} for m in sorted(members)]
+    return {"ltv": _ratio(net, len(customers)), "net_revenue": _money(net), "customers": len(customers),
+            "rows": rows}
 
 
 # --- marketing ---
@@ -513,8 +539,9 @@ def m_ltv(c: Ctx) -> dict[str, Any]:
 def m_discount_codes(c: Ctx) -> dict[str, Any]:
     """Per coupon that has an order in the period or was applied in a session
     of the period: orders, revenue, discount, ROI (revenue / discount, ``None``
-    at zero discount), code conversion (orders with it / sessions of the period
-    with a ``Coupon Applied`` for it) and kind (from the orders)."""
+    at zero discount), ``sessions`` (sessions starting in the period with a
+    ``Coupon Applied`` for it), code conversion (orders with it / those
+    sessions) and kind (from the orders)."""
     orders = [o for o in c.period_orders() if o.coupon]
     applied: Counter[str] = Counter()
     for s in c.period_sessions():
@@ -527,7 +554,7 @@ def m_discount_codes(c: Ctx) -> dict[str, Any]:
         discount = sum((o.discount for o in mine), ZERO)
         rows.append({"coupon": code, "orders": len(mine), "revenue": _money(revenue),
                      "discount": _money(discount), "roi": _ratio(revenue, discount),
-                     "code_conversion": _ratio(len(mine), applied[code]),
+                     "sessions": applied[code], "code_conversion": _ratio(len(mine), applied[code]),
                      "kind": next((o.coupon_kind for o in mine if o.coupon_kind), "")})
     return {"rows": rows}
 
@@ -828,17 +855,23 @@ def m_profit_margin(c: Ctx) -> dict[str, Any]:
 
 
 def m_break_even(c: Ctx) -> dict[str, Any]:
-    """Cumulative net cash flow by whole month, from the first month with any
-    order, refund or expense in the stream to the period's last month."""
-    firsts = [c.day(e.ms) for e in c.events if e.name in ("Order Completed", "Order Refunded")]
-    firsts += [_expense_day(c, e) for e in c.events if e.name == "Expense Recorded"]
-    if not firsts:
-        return {"break_even_month": None, "rows": []}
-    rows, total, found = [], ZERO, None
-    for m in _months(min(firsts), c.to):
-        net, spend = _month_money(c, m, _add_months(m, 1))
-        total += net - sum(spend.values(), ZERO)
-        if found is None and total >= 0:
+    """Cumulative net cash flow by month since the first money ever recorded,
+    as of the period's end: rows from the earlier of the first month with any
+    order, refund or expense and the period's first month, to the period's
+    last month (clipped at its end). Break-even is a fact of the whole
+    history, so it does not restart at ``from``. The break-even month is the
+    first whose cumulative figure is >= 0 once a month's net flow has been
+    non-zero (leading empty months are no break-even)."""
+    firsts = [c.day(e.ms) for e in c.events
+              if e.name in ("Order Completed", "Order Refunded") and e.ms < c.hi]
+    firsts += [d for d in (_expense_day(c, e) for e in c.events if e.name == "Expense Recorded") if d < c.to]
+    rows, total, found, moved = [], ZERO, None, False
+    for m in _months(min([*firsts, c.frm]), c.to):
+        net, spend = _month_money(c, m, min(_add_months(m, 1), c.to))
+        flow = net - sum(spend.values(), ZERO)
+        total += flow
+        moved = moved or flow != 0
+        if found is None and moved and total >= 0:
             found = m.strftime("%Y-%m")
         rows.append({"month": m.strftime("%Y-%m"), "cumulative_net_cash_flow": _money(total)})
     return {"break_even_month": found, "rows": rows}
@@ -926,12 +959,14 @@ def m_login_success(c: Ctx) -> dict[str, Any]:
 
 def m_search_usage(c: Ctx) -> dict[str, Any]:
     """Searches: non-bot ``Products Searched`` in the period; the session share
-    is over sessions starting in the period; top queries by count, then name."""
+    is over sessions starting in the period; top queries (trimmed and
+    lower-cased) by count, then query."""
     searches = c.period("Products Searched", humans=True)
     sessions = c.period_sessions()
     with_search = sum(1 for s in sessions if any(e.name == "Products Searched" for e in s.events))
     zero = sum(1 for e in searches if e.props.get("results_count") == 0)
-    top = Counter(str(e.props["query"]) for e in searches)
+    # "ACL" and " acl" are one query: trimmed and lower-cased before counting
+    top = Counter(str(e.props["query"]).strip().lower() for e in searches)
     return {"searches": len(searches), "session_search_share": _ratio(with_search, len(sessions)),
             "zero_results_share": _ratio(zero, len(searches)),
             "top_queries": [{"query": q, "searches": n}

@@ -142,7 +142,9 @@ def test_customers_new_returning_and_repeat(truth: dict) -> None:
     assert truth["customers"] == {"customers": 1, "new_customers": 0, "returning_customers": 1, "repeat_rate": 1.0}
     assert truth["refund_rate"]["refund_rate"] == 1.0
     assert truth["cac"]["cac"] is None  # no new customer
-    assert truth["ltv"] == {"ltv": (20 + 90 - 30) / 1, "net_revenue": 80.0, "customers": 1}
+    # u1's first order (o0) is of 2026-11: that cohort holds o0, o1 and o1's refund
+    assert truth["ltv"] == {"ltv": (20 + 90 - 30) / 1, "net_revenue": 80.0, "customers": 1,
+                            "rows": [{"cohort": "2026-11", "customers": 1, "net_revenue": 80.0, "ltv": 80.0}]}
 
 
 def test_visitors_sessions_and_bots(truth: dict) -> None:
@@ -163,7 +165,7 @@ def test_visitors_sessions_and_bots(truth: dict) -> None:
 def test_coupons(truth: dict) -> None:
     [row] = truth["discount_codes"]["rows"]
     assert row == {"coupon": "FALL10", "orders": 1, "revenue": 90.0, "discount": 10.0, "roi": 9.0,
-                   "code_conversion": 1.0, "kind": "marketing"}
+                   "sessions": 1, "code_conversion": 1.0, "kind": "marketing"}
     assert truth["organic_share"] == {"organic_share": 0.0, "organic_revenue_share": 0.0}
 
 
