@@ -195,8 +195,13 @@ class Session:
 
 def sessionize(events: Iterable[Ev], own_hosts: Sequence[str] = (cat.SITE_HOST,)) -> list[Session]:
     """Runs of a visitor's (non-bot) events with no gap over 30 minutes; the
-    channel, landing page, device and country come from the first ``page``
-    event (empty when the session has none)."""
+    channel and landing page come from the first ``page`` event (empty when
+    the session has none), as the catalog says. The catalog leaves device and
+    country open: they come from the session's first event that has one (a
+    device class other than ``unknown``, a non-empty country), so that a
+    session opened by a server event without a user agent, or one without a
+    page event, still gets the browser's device and country; ``unknown`` and
+    empty when no event has one."""
     by_anon: dict[str, list[Ev]] = defaultdict(list)
     for e in events:
         if e.anon and e.device != "bot":
@@ -216,10 +221,8 @@ def sessionize(events: Iterable[Ev], own_hosts: Sequence[str] = (cat.SITE_HOST,)
         if first_page is not None:
             s.channel = channel_of(first_page.referrer, first_page.source, first_page.medium, own_hosts)
             s.landing_page = first_page.path
-            s.device = first_page.device
-            s.country = first_page.country
-        else:
-            s.device = s.events[0].device
+        s.device = next((e.device for e in s.events if e.device != "unknown"), "unknown")
+        s.country = next((e.country for e in s.events if e.country), "")
     sessions.sort(key=lambda s: (s.start, s.anon))
     return sessions
 
@@ -599,10 +602,12 @@ def m_traffic(c: Ctx) -> dict[str, Any]:
 
 
 def m_landing_pages(c: Ctx) -> dict[str, Any]:
-    """Conversion: sessions containing an ``Order Completed`` / sessions."""
+    """Conversion: sessions containing an ``Order Completed`` / sessions.
+    Sessions without a page event have no landing page and are not listed."""
     groups: dict[str, list[Session]] = defaultdict(list)
     for s in c.period_sessions():
-        groups[s.landing_page].append(s)
+        if s.landing_page:
+            groups[s.landing_page].append(s)
     rows = []
     for page, ss in sorted(groups.items()):
         converted = sum(1 for s in ss if any(e.name == "Order Completed" for e in s.events))
