@@ -168,44 +168,23 @@ def build_parser() -> argparse.ArgumentParser:
     from drtroy_prober import cli as prober_cli
 
     from . import importer, report
+    from .simulate import cli as simulate_cli
 
-    prb = sub.add_parser(
-        "prober",
-        help="check HTTP targets and send Uptime Check events",
-        description=prober_cli.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    prober_cli.add_arguments(prb)
-    prb.set_defaults(func=prober_cli.run)
-
-    rep = sub.add_parser(
-        "report",
-        help="goals and headline metrics of a period in the terminal",
-        description=report.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    report.add_arguments(rep)
-    rep.set_defaults(func=report.run)
-
-    imp = sub.add_parser(
-        "import",
-        help="load historical orders, refunds or expenses from CSV (idempotent)",
-        description=importer.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    importer.add_arguments(imp)
-    imp.set_defaults(func=importer.run)
-
-    from .simulate import cli as sim
-
-    s = sub.add_parser(
-        "simulate",
-        help="send realistic traffic to a collector",
-        description=(sim.__doc__ or ""),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sim.add_arguments(s)
-    s.set_defaults(func=sim.run)
+    # Commands whose module brings its own options: add_arguments(parser), run(args).
+    for name, module, summary in (
+        ("prober", prober_cli, "check HTTP targets and send Uptime Check events"),
+        ("report", report, "goals and headline metrics of a period in the terminal"),
+        ("import", importer, "load historical orders, refunds or expenses from CSV (idempotent)"),
+        ("simulate", simulate_cli, "send realistic traffic to a collector"),
+    ):
+        cmd = sub.add_parser(
+            name,
+            help=summary,
+            description=module.__doc__ or summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(cmd)
+        cmd.set_defaults(func=module.run)
     return parser
 
 
