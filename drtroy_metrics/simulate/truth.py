@@ -995,12 +995,19 @@ def m_event_counts(c: Ctx) -> dict[str, Any]:
 
 
 def m_goals(c: Ctx) -> dict[str, Any]:
-    """Active users: distinct userIds with any event in the 30 days before the
-    period's end (the prober's and the books' ids included, as they are userIds)."""
-    active = {e.user for e in c.events if e.user and c.hi - 30 * 86_400_000 <= e.ms < c.hi}
+    """Active users: distinct userIds with any event in the 30 days (of the
+    zone's calendar, so a DST change does not shift the window by an hour)
+    before the period's end (the prober's and the books' ids included, as
+    they are userIds). Monthly net revenue: of the calendar month holding the
+    period's last day, from its start to the period's end (the whole month
+    when the period ends with the month, month-to-date otherwise), so that
+    the figure stays monthly whatever the period's length."""
+    active_from = _bounds(c.to - timedelta(days=30), c.tz)
+    active = {e.user for e in c.events if e.user and active_from <= e.ms < c.hi}
+    month_from = _bounds((c.to - timedelta(days=1)).replace(day=1), c.tz)
     completion = m_course_completion(c)["completion_rate"]
     rating = m_rating(c)["rating"]
-    return {"active_users": len(active), "monthly_net_revenue": m_revenue(c)["net_revenue"],
+    return {"active_users": len(active), "monthly_net_revenue": _money(_net(c, month_from, c.hi)),
             "course_completion_rate": completion, "average_rating": rating}
 
 
