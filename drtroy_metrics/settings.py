@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     batch_max_rows: int = 5000
     batch_max_age_s: float = 1.0
+    # the aggregator's heartbeat (one record per partition) and health readings
+    heartbeat_interval_s: float = Field(default=5.0, gt=0)
+    health_interval_s: float = Field(default=2.0, gt=0)
+    # where the read API's /api/v1/health checks the collector ('' = don't)
+    collector_url: str = ""
 
     @property
     def dsn(self) -> str:

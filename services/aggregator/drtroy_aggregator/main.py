@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -22,20 +21,6 @@ from .pipeline import HEARTBEAT_COLUMNS, Pipeline, emit_heartbeats, watch_health
 from .writer import ClickHouseWriter
 
 log = logging.getLogger("drtroy.aggregator")
-
-# Seconds between heartbeats (one record per partition each time) and between
-# freshness/lag readings. Read here until Settings grows the fields.
-HEARTBEAT_INTERVAL_ENV = "HEARTBEAT_INTERVAL_S"
-HEALTH_INTERVAL_ENV = "HEALTH_INTERVAL_S"
-
-
-def _seconds(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, "") or default)
-    except ValueError:
-        log.warning("%s is not a number of seconds; using %g", name, default)
-        return default
-    return value if value > 0 else default
 
 
 async def run(settings: Settings, api_port: int | None = None, api_host: str = "127.0.0.1") -> None:
@@ -93,7 +78,7 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
         AGGREGATOR_GROUP,
         settings.kafka_bootstrap_servers,
     )
-    heartbeat_s = _seconds(HEARTBEAT_INTERVAL_ENV, 5.0)
+    heartbeat_s = settings.heartbeat_interval_s
     health_stop = asyncio.Event()
     health_tasks = [
         asyncio.create_task(_heartbeats(settings, heartbeat_s, health_stop)),
@@ -101,7 +86,7 @@ async def run(settings: Settings, api_port: int | None = None, api_host: str = "
             watch_health(
                 pipeline,
                 lambda: tm.read_freshness(wh),
-                _seconds(HEALTH_INTERVAL_ENV, 2.0),
+                settings.health_interval_s,
                 health_stop,
             )
         ),

@@ -11,7 +11,6 @@ counters are the live figures of this run; a read API without a pipeline
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,6 @@ from drtroy_metrics.warehouse import Warehouse
 
 router = APIRouter()
 
-COLLECTOR_URL_ENV = "COLLECTOR_URL"
 COLLECTOR_TIMEOUT_S = 1.0
 
 
@@ -76,8 +74,8 @@ def pipeline_health(
       the aggregator started if it has not committed yet.
     - ``rows_written``, ``dead_letters``, ``heartbeats_stored``: this run of
       the aggregator (since its process started).
-    - ``collector``: its ``/healthz`` answer, when ``collector_url`` (default
-      env ``COLLECTOR_URL``) is set; else None.
+    - ``collector``: its ``/healthz`` answer, when ``collector_url`` (the
+      ``COLLECTOR_URL`` setting) is given; else None.
 
     Figures only the aggregator knows are None without a ``pipeline``.
     """
@@ -126,9 +124,8 @@ def pipeline_health(
             dead_letters=int(pipeline.dead_letters),
             heartbeats_stored=int(pipeline.heartbeats_stored),
         )
-    url = collector_url if collector_url is not None else os.environ.get(COLLECTOR_URL_ENV, "")
-    if url:
-        out["collector"] = collector_status(url)
+    if collector_url:
+        out["collector"] = collector_status(collector_url)
     return out
 
 
@@ -137,5 +134,7 @@ async def health(request: Request) -> Response:
     """The pipeline's health: freshness, lag per partition, time since the
     last commit, rows written, dead letters, collector reachability."""
     state = request.app.state
-    data = await asyncio.to_thread(pipeline_health, getattr(state, "pipeline", None), state.wh)
+    data = await asyncio.to_thread(
+        pipeline_health, getattr(state, "pipeline", None), state.wh, state.settings.collector_url
+    )
     return Response(orjson.dumps(data), media_type="application/json")
