@@ -2,8 +2,11 @@
 
 A simulated month goes through the real pipeline (collector -> Kafka ->
 aggregator -> ClickHouse) with the simulator's own sender; then, for every
-metric of the catalog, the read API's answer for that month is compared
-with ``compute_truth`` of the same calls, computed in plain Python.
+metric of the catalog, the read API's answer is compared with
+``compute_truth`` of the same calls, computed in plain Python, for two
+periods: the whole month (November 2026, whose first day is the 25-hour day
+of the DST change) and a window that ends mid-month and starts in the month
+before (partial months, clipping, month-to-date figures, an empty side).
 
 Comparison rules:
 - counts, names and keys exactly;
@@ -42,12 +45,13 @@ from tests.support import BROWSER_KEY, SERVER_KEY, RunningStack
 pytestmark = pytest.mark.integration
 
 TZ = "America/Chicago"
-FROM, TO = date(2026, 10, 1), date(2026, 11, 1)
+FROM, TO = date(2026, 11, 1), date(2026, 12, 1)
+# the periods asked about: the simulated month, and a window across its start
+PERIODS = {"month": (FROM, TO), "window": (date(2026, 10, 25), date(2026, 11, 12))}
 SEED = 7
 # ~18k uptime checks (fixed) + ~25k events of people: ~43k events, enough
 # orders, coupons, refunds and outages to exercise every metric.
 SCALE = 0.3
-PERIOD = {"from": FROM.isoformat(), "to": TO.isoformat()}
 
 # `live` describes the last minutes of wall-clock time (events per second,
 # visitors active now, collector health): a backfilled month has no truth for
@@ -62,7 +66,10 @@ NOT_COMPARABLE = {
 
 @dataclass
 class Simulated:
+    """One period of the simulated month: the stack to ask and the truth."""
+
     stack: RunningStack
+    period: tuple[date, date]
     truth: dict[str, Any]
     catalog: set[str]
     skew_ms: float  # largest |event_time - timestamp| stored: the latency the skew correction added
@@ -71,12 +78,16 @@ class Simulated:
     )
 
     def ask(self, name: str, **params: str) -> dict[str, Any]:
-        """The read API's answer for the simulated month (cached per request)."""
+        """The read API's answer for the period (cached per request)."""
         key = (name, tuple(sorted(params.items())))
         if key not in self.answers:
             r = httpx.get(
                 f"{self.stack.api_url}/api/v1/metrics/{name}",
-                params={**PERIOD, **params},
+                params={
+                    "from": self.period[0].isoformat(),
+                    "to": self.period[1].isoformat(),
+                    **params,
+                },
                 timeout=120,
             )
             assert r.status_code == 200, r.text
@@ -85,7 +96,7 @@ class Simulated:
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulated]:
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Simulated]]:
     zone = ZoneInfo(TZ)
     calls = generate(
         datetime.combine(FROM, datetime.min.time(), zone),
@@ -93,7 +104,8 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulated]:
         SEED,
         SCALE,
     )
-    truth = compute_truth(calls, FROM, TO, TZ, today=datetime.now(zone).date())
+    today = datetime.now(zone).date()
+    truths = {p: compute_truth(calls, frm, to, TZ, today=today) for p, (frm, to) in PERIODS.items()}
     # the sender must not be throttled: a 429 would only slow the test down
     stack = RunningStack(
         Path(tmp_path_factory.mktemp("truth")),
@@ -124,7 +136,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulated]:
             m["name"]
             for m in httpx.get(f"{stack.api_url}/api/v1/metrics", timeout=30).json()["metrics"]
         }
-        yield Simulated(stack, truth, catalog, float(skew))
+        yield {p: Simulated(stack, PERIODS[p], truths[p], catalog, float(skew)) for p in PERIODS}
     finally:
         stack.stop()
 
@@ -904,24 +916,32 @@ VIEWS: dict[str, Callable[[Simulated], View]] = {
 # ---- the tests --------------------------------------------------------------------------------
 
 
-def test_every_catalog_metric_is_compared_or_explained(simulated: Simulated) -> None:
+def test_every_catalog_metric_is_compared_or_explained(simulated: dict[str, Simulated]) -> None:
     """No metric of the catalog escapes the comparison unnoticed, and no
     comparison names a metric the catalog does not have."""
-    assert simulated.catalog - set(VIEWS) == set(NOT_COMPARABLE)
-    assert set(VIEWS) <= simulated.catalog
-    assert set(VIEWS) <= set(simulated.truth)
+    s = simulated["month"]
+    assert s.catalog - set(VIEWS) == set(NOT_COMPARABLE)
+    assert set(VIEWS) <= s.catalog
+    assert set(VIEWS) <= set(s.truth)
 
 
+@pytest.mark.parametrize("period", sorted(PERIODS))
 @pytest.mark.parametrize("name", sorted(VIEWS))
-def test_metric_equals_the_simulators_truth(simulated: Simulated, name: str) -> None:
-    api, truth = VIEWS[name](simulated)
-    diff = differences(api, truth, simulated.skew_ms)
-    assert not diff, f"{name}: {len(diff)} difference(s) (API vs truth):\n" + "\n".join(diff[:40])
+def test_metric_equals_the_simulators_truth(
+    simulated: dict[str, Simulated], name: str, period: str
+) -> None:
+    s = simulated[period]
+    api, truth = VIEWS[name](s)
+    diff = differences(api, truth, s.skew_ms)
+    assert not diff, (
+        f"{name} over {s.period[0]}..{s.period[1]}: {len(diff)} difference(s) (API vs truth):\n"
+        + "\n".join(diff[:40])
+    )
 
 
-def test_the_month_is_big_enough_to_mean_something(simulated: Simulated) -> None:
+def test_the_month_is_big_enough_to_mean_something(simulated: dict[str, Simulated]) -> None:
     """Guards the comparison against passing on an empty month."""
-    t = simulated.truth
+    t = simulated["month"].truth
     assert t["revenue"]["orders"] >= 50 and t["revenue"]["refunds"] > 0
     assert t["traffic"]["sessions"] >= 1000 and len(t["discount_codes"]["rows"]) >= 3
     assert any(r["incidents"] for r in t["uptime"]["rows"])
