@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration lint format typecheck schemas bench clean
+.PHONY: run test browser test-unit test-integration lint format typecheck schemas bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/drtroy-metrics up --simulate
 
+## browser: Debian's Chromium for the browser tests (needs root for apt-get)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "the browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
 ## test: every test (unit, integration against real Tansu + chDB, browser)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -ra
 
 test-unit: $(STAMP)

@@ -194,9 +194,11 @@ def site() -> Iterator[tuple[Site, str]]:
 # Chromium at the end of each browser module leaves later tests unaffected.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        # a missing browser is a broken setup, never a pass: `make test` installs it
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install -y chromium)")
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
