@@ -580,25 +580,39 @@ def m_coupon_kinds(c: Ctx) -> dict[str, Any]:
                       "discount": _money(sum((o.discount for o in v), ZERO))} for k, v in sorted(groups.items())]}
 
 
-def _group_sessions(sessions: list[Session], key: str) -> list[dict[str, Any]]:
+def _group_sessions(c: Ctx, key: str) -> list[dict[str, Any]]:
+    """Rows by a session attribute, over the sessions that start in the
+    period or have an event in it: ``sessions`` = those starting in the
+    period; ``visitors`` = distinct visitors with an event in the period in
+    such sessions, and ``page_views`` = their page events in the period, each
+    under the attribute of the session it belongs to (even one that started
+    before the period). So a group's visitors are the period's visitors
+    (whatever their session's start) and the rows' page views add up to the
+    total; a visitor with sessions in two groups counts in both."""
     groups: dict[str, list[Session]] = defaultdict(list)
-    for s in sessions:
-        groups[getattr(s, key)].append(s)
-    return [{key: k, "sessions": len(v), "visitors": len({s.anon for s in v})} for k, v in sorted(groups.items())]
+    for s in c.sessions:
+        if c.within(s.start) or any(c.within(e.ms) for e in s.events):
+            groups[getattr(s, key)].append(s)
+    rows = []
+    for k, v in sorted(groups.items()):
+        rows.append({key: k, "sessions": sum(1 for s in v if c.within(s.start)),
+                     "visitors": len({s.anon for s in v if any(c.within(e.ms) for e in s.events)}),
+                     "page_views": sum(1 for s in v for e in s.events if e.name == "page" and c.within(e.ms))})
+    return rows
 
 
 def m_traffic(c: Ctx) -> dict[str, Any]:
     """Visitors (anonymousIds with a non-bot event in the period), sessions
     (starting in the period), page views (non-bot ``page`` events in the
-    period); sessions and visitors by channel, landing page, country and
-    device of the session (from its first page event)."""
+    period); the same by channel, landing page, country and device of the
+    session (see ``_group_sessions`` and ``sessionize``)."""
     sessions = c.period_sessions()
     return {"visitors": len(c.visitors()), "sessions": len(sessions),
             "page_views": len(c.period("page", humans=True)),
-            "by_channel": _group_sessions(sessions, "channel"),
-            "by_landing_page": _group_sessions(sessions, "landing_page"),
-            "by_country": _group_sessions(sessions, "country"),
-            "by_device": _group_sessions(sessions, "device")}
+            "by_channel": _group_sessions(c, "channel"),
+            "by_landing_page": _group_sessions(c, "landing_page"),
+            "by_country": _group_sessions(c, "country"),
+            "by_device": _group_sessions(c, "device")}
 
 
 def m_landing_pages(c: Ctx) -> dict[str, Any]:
@@ -773,7 +787,8 @@ def m_return_visits(c: Ctx) -> dict[str, Any]:
 def m_devices(c: Ctx) -> dict[str, Any]:
     sessions = c.period_sessions()
     mobile = sum(1 for s in sessions if s.device in ("mobile", "tablet"))
-    return {"mobile_share": _ratio(mobile, len(sessions)), "rows": _group_sessions(sessions, "device")}
+    return {"mobile_share": _ratio(mobile, len(sessions)),
+            "rows": [{k: v for k, v in r.items() if k != "page_views"} for r in _group_sessions(c, "device")]}
 
 
 # --- business intelligence ---

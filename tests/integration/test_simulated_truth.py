@@ -609,8 +609,9 @@ def v_traffic(s: Simulated) -> View:
     # region needs US-state geography (an operator's city database); the
     # simulator's truth has none, so only the other groupings are compared
     for group in ("channel", "landing_page", "country", "device"):
-        api[group] = keyed(s.ask("traffic", group_by=group)["rows"], group, SESSION_GROUP)
-        truth[group] = keyed(t[f"by_{group}"], group, SESSION_GROUP)
+        fields = {**SESSION_GROUP, "page_views": f("page_views")}
+        api[group] = keyed(s.ask("traffic", group_by=group)["rows"], group, fields)
+        truth[group] = keyed(t[f"by_{group}"], group, fields)
     return api, truth
 
 
