@@ -5,15 +5,20 @@
 -- (the school's tracker sends load time only in Web Vitals, so one page load
 -- is one sample; an SDK that sends it on the page call gives its own sample).
 -- page_views counts the page events of the same rows.
+-- A percentile of no samples is null (a page with load times but no LCP has
+-- no LCP percentile). The rollup keeps no sample count, and a quantile state
+-- with no values merges to 0, so 0 is read as "no samples": browsers report
+-- load and LCP times as positive durations, so no real percentile is 0 ms.
+-- (Changed: it used to answer 0 for a page without samples.)
 SELECT
     if({group_by:String} = 'page', page_path, '') AS page,
     sum(page_views) AS page_views,
     quantilesExactMerge(0.5, 0.75)(load_ms) AS lq,
     quantilesExactMerge(0.5, 0.75)(lcp_ms) AS cq,
-    lq[1] AS load_ms_p50,
-    lq[2] AS load_ms_p75,
-    cq[1] AS lcp_ms_p50,
-    cq[2] AS lcp_ms_p75
+    nullIf(lq[1], 0) AS load_ms_p50,
+    nullIf(lq[2], 0) AS load_ms_p75,
+    nullIf(cq[1], 0) AS lcp_ms_p50,
+    nullIf(cq[2], 0) AS lcp_ms_p75
 FROM page_stats_by_hour
 WHERE hour >= toDateTime({from:String}, {tz:String})
   AND hour < toDateTime({to:String}, {tz:String})
