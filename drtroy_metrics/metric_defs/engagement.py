@@ -28,7 +28,8 @@ Readings of metrics.md chosen here (where a reading could differ):
 * Course metrics are per userId and keep bot flags out of it (they are about
   signed-in learners, mostly server events without a user agent).
 * ``page_speed``: every non-bot page event with ``properties.load_ms`` and every
-  ``Web Vitals`` event with ``load_ms``/``lcp_ms`` is one sample.
+  ``Web Vitals`` event with ``load_ms``/``lcp_ms`` is one sample; a percentile
+  of no samples is null (see page_speed.sql for how the rollup tells).
 * ``funnel``: step ``page`` is the page call; ``steps`` takes 2 to 8 names.
 * ``live``: events per second = events of the last ``minutes`` complete
   minutes / (minutes * 60), bots included (pipeline throughput).

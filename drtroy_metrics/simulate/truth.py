@@ -709,7 +709,11 @@ def m_popular_courses(c: Ctx) -> dict[str, Any]:
 
 
 def m_certificate_rate(c: Ctx) -> dict[str, Any]:
-    completed = {(e.user, str(e.props["course_id"])) for e in c.period("Course Completed") if e.user}
+    """(user, course) pairs whose first ``Course Completed`` is in the period
+    (a pair completed again later is not counted again, as in
+    ``course_completion``), and of those the share with a ``Certificate
+    Downloaded`` for the course at any time."""
+    completed = {p for p, ms in _first_completions(c).items() if c.within(ms)}
     downloaded = {(e.user, str(e.props["course_id"])) for e in c.events if e.name == "Certificate Downloaded"}
     n = len(completed & downloaded)
     return {"certificate_rate": _ratio(n, len(completed)), "completed": len(completed), "downloaded": n}

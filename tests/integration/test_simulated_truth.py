@@ -516,8 +516,8 @@ def v_professions(s: Simulated) -> View:
 
 def v_regions(s: Simulated) -> View:
     a, t = s.ask("regions"), s.truth["regions"]
-    api = {"by_state": keyed(a["rows"], "license_state", BI_FIELDS)}
-    truth = {"by_state": keyed(t["rows"], "license_state", BI_FIELDS)}
+    api: dict[str, Any] = {"by_state": keyed(a["rows"], "license_state", BI_FIELDS)}
+    truth: dict[str, Any] = {"by_state": keyed(t["rows"], "license_state", BI_FIELDS)}
     for side in ("texas", "other"):
         api[side] = {
             "customers": a["values"][f"{side}_customers"],
