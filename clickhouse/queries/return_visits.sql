@@ -2,14 +2,16 @@
 -- left out): those with 2+ sessions starting in the period, and returning
 -- visitors (a non-bot event of theirs before the period, at any time), each
 -- with its share of the visitors (null when there are none).
+-- "Before the period" reads visitor_first_seen (migration 0221): a visitor was
+-- seen before p_from exactly when one of its rows there is before p_from, so
+-- parts not merged yet change nothing.
 WITH toDateTime64({from:String}, 3, {tz:String}) AS p_from
 SELECT
     count() AS visitors,
     countIf(sessions >= 2) AS multi_session_visitors,
     if(visitors = 0, NULL, multi_session_visitors / visitors) AS multi_session_share,
     countIf(anonymous_id IN (
-        SELECT anonymous_id FROM events
-        WHERE anonymous_id != '' AND is_bot = 0 AND event_time < p_from
+        SELECT anonymous_id FROM visitor_first_seen WHERE first_seen < p_from
     )) AS returning_visitors,
     if(visitors = 0, NULL, returning_visitors / visitors) AS returning_share
 FROM

@@ -83,6 +83,13 @@ def shape_traffic(rows: Rows, params: dict[str, Any]) -> dict[str, Any]:
     return {"value": values["visitors"], "values": values, "rows": out_rows}
 
 
+def _traffic_query(params: dict[str, Any]) -> str:
+    # One query file per group_by (choices are checked before this runs): the
+    # session_spans view then computes only the attribute asked for.
+    group = params.get("group_by") or ""
+    return f"traffic_by_{group}" if group else "traffic"
+
+
 register(
     Metric(
         "traffic",
@@ -90,6 +97,7 @@ register(
         "bots out; group_by=channel|landing_page|country|region|device for rows by session attribute.",
         params=(Param("group_by", "split by a session attribute", choices=TRAFFIC_GROUPS),),
         shape=shape_traffic,
+        query=_traffic_query,
     )
 )
 
