@@ -2,7 +2,8 @@
 -- with it, their revenue and discount given, roi = revenue / discount (null
 -- when no discount), kind (the coupon_kind of its latest order), sessions
 -- with a Coupon Applied for it, and code_conversion = orders / those sessions
--- (null without such sessions). Orders count once per order_id.
+-- (null without such sessions). Orders count once per order_id (the
+-- `orders` view).
 -- Sessions: a visitor's (anonymousId's) non-bot events, cut where the gap to
 -- the visitor's previous event exceeds 30 minutes (1800 s); a session belongs
 -- to the period it starts in, and counts for every coupon applied in it.
@@ -12,23 +13,9 @@
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS t_from,
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
-    -- One row per order_id: of several deliveries (different messageIds) the
-    -- one with the earliest (event_time, message_id) is the order.
-    orders AS (
-        SELECT
-            order_id,
-            user_id,
-            event_time AS order_time,
-            ifNull(revenue, toDecimal64(0, 4)) AS rev,
-            ifNull(discount, toDecimal64(0, 4)) AS disc,
-            coupon,
-            coupon_kind,
-            product_package_ids AS line_packages,
-            product_prices AS line_prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-        ORDER BY order_id, event_time, message_id
-        LIMIT 1 BY order_id
+    buyer_orders AS (
+        SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind
+        FROM orders
     ),
     coupon_orders AS (
         SELECT
@@ -37,7 +24,7 @@ WITH
             sum(rev) AS rev_sum,
             sum(disc) AS disc_sum,
             argMax(coupon_kind, (order_time, order_id)) AS coupon_kind_latest
-        FROM orders
+        FROM buyer_orders
         WHERE coupon != '' AND order_time >= t_from AND order_time < t_to
         GROUP BY coupon
     ),

@@ -16,24 +16,6 @@ WITH
     toDate({to:String}) AS d_to,
     toDateTime64(toString(d_to - 30), 3, {tz:String}) AS t_active_from,
     toDateTime64(toString(toStartOfMonth(d_to - 1)), 3, {tz:String}) AS t_month_from,
-    -- One row per order_id: of several deliveries (different messageIds) the
-    -- one with the earliest (event_time, message_id) is the order.
-    orders AS (
-        SELECT
-            order_id,
-            user_id,
-            event_time AS order_time,
-            ifNull(revenue, toDecimal64(0, 4)) AS rev,
-            ifNull(discount, toDecimal64(0, 4)) AS disc,
-            coupon,
-            coupon_kind,
-            product_package_ids AS line_packages,
-            product_prices AS line_prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-        ORDER BY order_id, event_time, message_id
-        LIMIT 1 BY order_id
-    ),
     pairs AS (
         SELECT user_id, course_id, min(event_time) AS first_start
         FROM events
@@ -43,11 +25,11 @@ WITH
     )
 SELECT
     (SELECT uniqExact(user_id) FROM events WHERE user_id != '' AND event_time >= t_active_from AND event_time < t_to) AS active_users,
-    (SELECT sum(rev) FROM orders WHERE order_time >= t_month_from AND order_time < t_to)
+    (SELECT sum(revenue) FROM orders WHERE order_time >= t_month_from AND order_time < t_to)
     - (
-        SELECT sum(ifNull(amount, toDecimal64(0, 4)))
-        FROM events
-        WHERE event = 'Order Refunded' AND event_time >= t_month_from AND event_time < t_to
+        SELECT sum(amount)
+        FROM refunds
+        WHERE refund_time >= t_month_from AND refund_time < t_to
     ) AS monthly_net_revenue,
     (SELECT count() FROM pairs) AS completion_started,
     (

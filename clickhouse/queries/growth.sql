@@ -7,34 +7,15 @@
 WITH
     toDate({from:String}) AS d_from,
     toDate({to:String}) AS d_to,
-    -- One row per order_id: of several deliveries (different messageIds) the
-    -- one with the earliest (event_time, message_id) is the order.
-    orders AS (
-        SELECT
-            order_id,
-            user_id,
-            event_time AS order_time,
-            ifNull(revenue, toDecimal64(0, 4)) AS rev,
-            ifNull(discount, toDecimal64(0, 4)) AS disc,
-            coupon,
-            coupon_kind,
-            product_package_ids AS line_packages,
-            product_prices AS line_prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-        ORDER BY order_id, event_time, message_id
-        LIMIT 1 BY order_id
-    ),
     monthly AS (
         SELECT month, sum(rev_part) - sum(refund_part) AS net
         FROM
         (
-            SELECT toStartOfMonth(order_time, {tz:String}) AS month, rev AS rev_part, toDecimal64(0, 4) AS refund_part
+            SELECT toStartOfMonth(order_time, {tz:String}) AS month, revenue AS rev_part, toDecimal64(0, 4) AS refund_part
             FROM orders
             UNION ALL
-            SELECT toStartOfMonth(event_time, {tz:String}), toDecimal64(0, 4), ifNull(amount, toDecimal64(0, 4))
-            FROM events
-            WHERE event = 'Order Refunded'
+            SELECT toStartOfMonth(refund_time, {tz:String}), toDecimal64(0, 4), amount
+            FROM refunds
         )
         GROUP BY month
     ),

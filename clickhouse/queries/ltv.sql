@@ -6,28 +6,10 @@
 -- catalog from the `all` row this query returns first (cohort null).
 WITH
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
-    -- One row per order_id: of several deliveries (different messageIds) the
-    -- one with the earliest (event_time, message_id) is the order.
-    orders AS (
-        SELECT
-            order_id,
-            user_id,
-            event_time AS order_time,
-            ifNull(revenue, toDecimal64(0, 4)) AS rev,
-            ifNull(discount, toDecimal64(0, 4)) AS disc,
-            coupon,
-            coupon_kind,
-            product_package_ids AS line_packages,
-            product_prices AS line_prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-        ORDER BY order_id, event_time, message_id
-        LIMIT 1 BY order_id
-    ),
     refunds_by_order AS (
-        SELECT order_id, sum(ifNull(amount, toDecimal64(0, 4))) AS refunded
-        FROM events
-        WHERE event = 'Order Refunded' AND event_time < t_to
+        SELECT order_id, sum(amount) AS refunded
+        FROM refunds
+        WHERE refund_time < t_to
         GROUP BY order_id
     ),
     cohorts AS (
@@ -37,7 +19,7 @@ WITH
         GROUP BY user_id
     ),
     per_cohort AS (
-        SELECT c.cohort AS cohort, uniqExact(o.user_id) AS customers, sum(o.rev) - sum(r.refunded) AS net_revenue
+        SELECT c.cohort AS cohort, uniqExact(o.user_id) AS customers, sum(o.revenue) - sum(r.refunded) AS net_revenue
         FROM orders AS o
         INNER JOIN cohorts AS c ON c.user_id = o.user_id
         LEFT JOIN refunds_by_order AS r ON r.order_id = o.order_id
@@ -46,7 +28,7 @@ WITH
     ),
     overall AS (
         SELECT
-            (SELECT sum(rev) FROM orders WHERE order_time < t_to)
+            (SELECT sum(revenue) FROM orders WHERE order_time < t_to)
             - (SELECT sum(refunded) FROM refunds_by_order) AS net_revenue,
             (SELECT count() FROM cohorts) AS customers
     )

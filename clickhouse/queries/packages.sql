@@ -3,26 +3,14 @@
 -- shared across its lines in proportion to their prices (all of it to a
 -- one-line order; equal shares when every price is 0). Lines without a
 -- package_id are left out. Allocation is in Decimal with 12 decimals.
+-- Orders once per order_id (the `orders` view).
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS t_from,
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
-    -- One row per order_id: of several deliveries (different messageIds) the
-    -- one with the earliest (event_time, message_id) is the order.
-    orders AS (
-        SELECT
-            order_id,
-            user_id,
-            event_time AS order_time,
-            ifNull(revenue, toDecimal64(0, 4)) AS rev,
-            ifNull(discount, toDecimal64(0, 4)) AS disc,
-            coupon,
-            coupon_kind,
-            product_package_ids AS line_packages,
-            product_prices AS line_prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-        ORDER BY order_id, event_time, message_id
-        LIMIT 1 BY order_id
+    buyer_orders AS (
+        SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind,
+               product_package_ids AS line_packages, product_prices AS line_prices
+        FROM orders
     ),
     lines AS (
         SELECT
@@ -31,7 +19,7 @@ WITH
             arraySum(line_prices) AS total_price,
             length(line_prices) AS line_count,
             arrayJoin(arrayZip(line_packages, line_prices)) AS line
-        FROM orders
+        FROM buyer_orders
         WHERE order_time >= t_from AND order_time < t_to
     )
 SELECT

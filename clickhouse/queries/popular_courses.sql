@@ -2,9 +2,9 @@
 -- events), lesson starts (`Lesson Started` events), completions
 -- (`Course Completed` events), all from course_events_by_hour; and revenue
 -- allocated to the course's product lines of the orders placed in the period.
--- An order is counted once per order_id, at its first delivery's time, with
--- that delivery's revenue and lines; its revenue is shared across its lines in
--- proportion to their prices (evenly when the prices sum to 0).
+-- An order is counted once per order_id (the `orders` view: its first
+-- delivery's time, revenue and lines); its revenue is shared across its lines
+-- in proportion to their prices (evenly when the prices sum to 0).
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS p_from,
     toDateTime64({to:String}, 3, {tz:String}) AS p_to,
@@ -18,21 +18,13 @@ WITH
         WHERE hour >= p_from AND hour < p_to AND course_id != ''
         GROUP BY course_id
     ),
-    orders AS (
+    placed AS (
         SELECT
-            order_id,
-            min(event_time) AS placed_at,
-            toDecimal128(ifNull(argMin(revenue, (event_time, message_id)), 0), 4) AS order_revenue,
-            argMin(product_course_ids, (event_time, message_id)) AS course_ids,
-            argMin(product_prices, (event_time, message_id)) AS prices
-        FROM events
-        WHERE event = 'Order Completed' AND order_id != ''
-          AND order_id IN (
-              SELECT order_id FROM events
-              WHERE event = 'Order Completed' AND event_time >= p_from AND event_time < p_to
-          )
-        GROUP BY order_id
-        HAVING placed_at >= p_from AND placed_at < p_to
+            toDecimal128(revenue, 4) AS order_revenue,
+            product_course_ids AS course_ids,
+            product_prices AS prices
+        FROM orders
+        WHERE order_time >= p_from AND order_time < p_to
     ),
     allocated AS (
         SELECT
@@ -42,7 +34,7 @@ WITH
                    toDecimal128(order_revenue, 8) / length(course_ids))) AS revenue
         FROM
         (
-            SELECT *, arraySum(prices) AS price_total FROM orders
+            SELECT *, arraySum(prices) AS price_total FROM placed
         )
         ARRAY JOIN course_ids AS line_course_id, prices AS line_price
         WHERE line_course_id != ''
