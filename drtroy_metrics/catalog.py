@@ -111,7 +111,8 @@ def resolve_params(metric: Metric, raw: dict[str, str], today: dt.date) -> dict[
         raise BadRequest(f"'to' ({to}) must be after 'from' ({frm}); the period is [from, to)")
     out: dict[str, Any] = {"from": frm.isoformat(), "to": to.isoformat()}
     for p in metric.params:
-        value = raw.get(p.name, p.default)
+        # an empty value (`?profession=`) means "not given": the default
+        value = raw.get(p.name) or p.default
         if value is None:
             out[p.name] = None if p.kind != "str" else ""
             continue

@@ -28,10 +28,9 @@ other parameters
     drop-down when the catalog lists choices, else a text box holding the
     catalog's default; String values go through Grafana's ``sqlstring``
     format: quoted, quotes escaped); any other parameter (limit, minutes,
-    steps) is the catalog's default as a literal. No query of the catalog
-    takes profession or license state as a parameter (they are breakdowns,
-    shown as panels), so no such variable appears; one would if a query
-    gained the parameter.
+    steps) is the catalog's default as a literal. The buyer filters
+    (``FILTER_PARAMS``: profession, state) are drop-downs that start at
+    "All", whose value is the literal ``''`` (no filter).
 
 The ``$__fromTime``/``$__toTime`` macros of grafana-clickhouse-datasource
 expand to ``toDateTime(<unix seconds>)``; the dashboards use them only to
@@ -67,6 +66,9 @@ DASHBOARD_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 # Parameters that become dashboard variables when a panel does not fix them;
 # any other parameter (limit, minutes, steps, group_by) is the catalog's default.
 VARIABLE_PARAMS = frozenset({"course", "interval", "profession", "license_state", "state"})
+# Of those, the optional filters whose empty value means "everyone": their
+# drop-down starts at an "All" option that sends ''.
+FILTER_PARAMS = frozenset({"profession", "license_state", "state"})
 
 TZ_SQL = "${tz:sqlstring}"
 FROM_SQL = f"(toString(toDate(toTimeZone($__fromTime, {TZ_SQL}))))"
@@ -765,7 +767,26 @@ def _variables(dash: Dashboard, tz: str) -> list[dict[str, Any]]:
         param = next((p for p in panel.metric_def().params if p.name == name), None)
         default = (param.default if param and param.default is not None else "") if param else ""
         desc = param.description if param else ""
-        if param and param.choices:
+        if param and param.choices and name in FILTER_PARAMS:
+            # A filter: "All" (the first option, selected) sends '' -- the
+            # query's "no filter". Grafana puts a custom all value into the
+            # SQL as it stands, unquoted, so it is the literal ''.
+            out.append(
+                {
+                    "type": "custom",
+                    "name": name,
+                    "label": name.replace("_", " "),
+                    "description": desc,
+                    "query": ",".join(param.choices),
+                    "options": [{"text": "All", "value": "$__all", "selected": True}]
+                    + [{"text": c, "value": c, "selected": False} for c in param.choices],
+                    "current": {"text": "All", "value": "$__all"},
+                    "multi": False,
+                    "includeAll": True,
+                    "allValue": "''",
+                }
+            )
+        elif param and param.choices:
             value = default or param.choices[0]
             out.append(
                 {

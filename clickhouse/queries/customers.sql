@@ -3,6 +3,10 @@
 -- (returning_customers); repeat_rate = customers with 2+ orders ever by the
 -- period's end / customers (null without customers). Orders once per
 -- order_id (the `orders` view).
+-- profession / state (optional; '' = everyone) keep the customers whose
+-- latest known trait (the `user_traits` view) matches. A trait belongs to
+-- the person, so filtering their orders keeps or drops the whole history:
+-- new / returning / repeat are judged on all of a kept customer's orders.
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS t_from,
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
@@ -10,6 +14,8 @@ WITH
         SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind,
                product_package_ids AS line_packages, product_prices AS line_prices
         FROM orders
+        WHERE ({profession:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE profession = {profession:String}))
+          AND ({state:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE license_state = {state:String}))
     ),
     history AS (
         SELECT user_id, min(order_time) AS first_order, countIf(order_time < t_to) AS orders_by_end

@@ -4,6 +4,12 @@
 -- with a Coupon Applied for it, and code_conversion = orders / those sessions
 -- (null without such sessions). Orders count once per order_id (the
 -- `orders` view).
+-- profession / state (optional; '' = everyone) keep the orders whose buyer's
+-- latest known trait (the `user_traits` view) matches: orders, revenue,
+-- discount, roi and kind. Sessions are visitors' (anonymousIds'), who carry
+-- no traits (no identity stitching), so they are not narrowed: under a
+-- filter, code_conversion is the filtered buyers' orders per session with
+-- the code.
 -- Sessions: a visitor's (anonymousId's) non-bot events, cut where the gap to
 -- the visitor's previous event exceeds 30 minutes (1800 s); a session belongs
 -- to the period it starts in, and counts for every coupon applied in it.
@@ -16,6 +22,8 @@ WITH
     buyer_orders AS (
         SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind
         FROM orders
+        WHERE ({profession:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE profession = {profession:String}))
+          AND ({state:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE license_state = {state:String}))
     ),
     coupon_orders AS (
         SELECT

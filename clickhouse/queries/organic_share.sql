@@ -1,6 +1,9 @@
 -- organic_share: orders without a coupon / orders in [from, to), and the
 -- same by revenue; null when the denominator is zero. Orders once per
 -- order_id (the `orders` view).
+-- profession / state (optional; '' = everyone) keep the orders whose buyer's
+-- latest known trait (the `user_traits` view) matches; an order without a
+-- known buyer matches no filter.
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS t_from,
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
@@ -8,6 +11,8 @@ WITH
         SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind,
                product_package_ids AS line_packages, product_prices AS line_prices
         FROM orders
+        WHERE ({profession:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE profession = {profession:String}))
+          AND ({state:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE license_state = {state:String}))
     )
 SELECT
     count() AS orders,

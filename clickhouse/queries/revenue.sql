@@ -4,6 +4,9 @@
 -- buckets as zeros; without it one row for the whole period.
 -- Orders count once per order_id (the `orders` view); refunds count at their
 -- own time, each Order Refunded event (messageId) once.
+-- profession / state (optional; '' = everyone) keep the orders whose buyer's
+-- latest known trait (the `user_traits` view) matches, and the refunds of
+-- those orders; an order without a known buyer matches no filter.
 -- Days are cut in the zone, so a DST day holds 23 or 25 hours; weeks and
 -- months are unions of those days. A bucket cut by the period holds only the
 -- period's days and is labelled by its calendar start (a week's Monday may
@@ -17,6 +20,8 @@ WITH
     buyer_orders AS (
         SELECT order_id, order_time, revenue
         FROM orders
+        WHERE ({profession:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE profession = {profession:String}))
+          AND ({state:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE license_state = {state:String}))
     ),
     sales AS (
         SELECT toDate(order_time, {tz:String}) AS day, sum(revenue) AS rev_sum, count() AS order_count
@@ -28,6 +33,7 @@ WITH
         SELECT toDate(refund_time, {tz:String}) AS day, sum(amount) AS refund_sum
         FROM refunds
         WHERE refund_time >= t_from AND refund_time < t_to
+          AND (({profession:String} = '' AND {state:String} = '') OR order_id IN (SELECT order_id FROM buyer_orders))
         GROUP BY day
     ),
     days AS (

@@ -2,6 +2,9 @@
 -- reporting zone (1 = January), added up across the years in the period;
 -- all twelve months, zeros included. Orders once per order_id (the `orders`
 -- view).
+-- profession / state (optional; '' = everyone) keep the orders whose buyer's
+-- latest known trait (the `user_traits` view) matches; an order without a
+-- known buyer matches no filter.
 WITH
     toDateTime64({from:String}, 3, {tz:String}) AS t_from,
     toDateTime64({to:String}, 3, {tz:String}) AS t_to,
@@ -9,6 +12,8 @@ WITH
         SELECT order_id, user_id, order_time, revenue AS rev, discount AS disc, coupon, coupon_kind,
                product_package_ids AS line_packages, product_prices AS line_prices
         FROM orders
+        WHERE ({profession:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE profession = {profession:String}))
+          AND ({state:String} = '' OR user_id IN (SELECT user_id FROM user_traits WHERE license_state = {state:String}))
     ),
     by_month AS (
         SELECT toMonth(order_time, {tz:String}) AS month_of_year, count() AS order_count, sum(rev) AS rev_sum, uniqExact(toYear(order_time, {tz:String})) AS year_count

@@ -14,7 +14,18 @@ Readings of metrics.md chosen where it leaves room (also in the SQL files):
 - Refunds count at their own time for revenue / net revenue / cash flow, and
   against the order's placement period for ``refund_rate``.
 - User traits (profession, license state) are the latest non-empty value by
-  event time, as of now, from ``identify`` traits and ``Signed Up`` properties.
+  event time, as of now, from ``identify`` traits (server keys) and ``Signed
+  Up`` properties (the ``user_traits`` view).
+- The buyer filters ``profession`` and ``state`` (optional; empty = everyone)
+  keep the orders whose buyer's latest known trait matches, and for
+  ``revenue`` the refunds of those orders. A trait belongs to the person, so
+  the filter keeps or drops a buyer's whole history (``customers``' new /
+  returning / repeat judge a kept customer on all their orders). An order
+  without a known buyer (no userId, or traits never sent) matches no filter.
+  ``discount_codes``' sessions are visitors' (anonymousIds carry no traits, no
+  identity stitching) and are not narrowed. ``state`` is checked against the
+  US state, DC and territory codes: "two letters" that no license board
+  issues would filter everything away silently.
 - ``growth`` and ``retention`` work in whole calendar months (those
   overlapping the period), so a month compares like with like; series of
   ``revenue``, ``cash_flow`` and ``break_even`` count only the period's days.
@@ -215,6 +226,78 @@ def _goals_shape(rows: Rows, params: dict[str, Any]) -> dict[str, Any]:
 
 # ---- the catalog ---------------------------------------------------------------
 
+PROFESSIONS = ("PT", "OT", "PTA", "COTA", "other")
+# The 50 states, DC and the inhabited territories (license boards' codes).
+LICENSE_STATES = (
+    "AK",
+    "AL",
+    "AR",
+    "AS",
+    "AZ",
+    "CA",
+    "CO",
+    "CT",
+    "DC",
+    "DE",
+    "FL",
+    "GA",
+    "GU",
+    "HI",
+    "IA",
+    "ID",
+    "IL",
+    "IN",
+    "KS",
+    "KY",
+    "LA",
+    "MA",
+    "MD",
+    "ME",
+    "MI",
+    "MN",
+    "MO",
+    "MP",
+    "MS",
+    "MT",
+    "NC",
+    "ND",
+    "NE",
+    "NH",
+    "NJ",
+    "NM",
+    "NV",
+    "NY",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "PR",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VA",
+    "VI",
+    "VT",
+    "WA",
+    "WI",
+    "WV",
+    "WY",
+)
+_PROFESSION = Param(
+    "profession",
+    "only buyers whose latest known profession is this (PT, OT, PTA, COTA, other); empty = all",
+    PROFESSIONS,
+)
+_STATE = Param(
+    "state",
+    "only buyers whose latest known license state is this two-letter code (e.g. TX); empty = all",
+    LICENSE_STATES,
+)
+BUYER_FILTERS = (_PROFESSION, _STATE)
+
 _INTERVAL = Param(
     "interval",
     "series bucket: day, week (Monday) or month, in the reporting zone",
@@ -226,7 +309,7 @@ register(
         "revenue",
         "Gross revenue (Order Completed.revenue, once per order_id), refunds (Order Refunded.amount at the refund's "
         "own time), net revenue and orders; with interval=day/week/month a series." + _PERIOD_NOTE,
-        params=(_INTERVAL,),
+        params=(_INTERVAL, *BUYER_FILTERS),
         shape=_revenue_shape,
     )
 )
@@ -234,6 +317,7 @@ register(
     Metric(
         "aov",
         "Average order value: revenue / orders." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_single(("aov", "revenue", "orders"), "aov"),
     )
 )
@@ -241,6 +325,7 @@ register(
     Metric(
         "revenue_per_customer",
         "Revenue / distinct customers (userIds) with an order in the period." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_single(("revenue_per_customer", "revenue", "customers"), "revenue_per_customer"),
     )
 )
@@ -273,6 +358,7 @@ register(
         "customers",
         "Customers (ordered in the period), new customers (first-ever order in it), returning customers, and repeat "
         "rate (customers with 2+ orders ever by the period's end / customers)." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_single(
             (
                 "customers",
@@ -297,6 +383,7 @@ register(
         "refund_rate",
         "Orders placed in the period that were refunded by now / orders placed in the period."
         + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_single(("refund_rate", "orders", "refunded_orders"), "refund_rate"),
     )
 )
@@ -329,6 +416,7 @@ register(
         "discount_codes",
         "Per coupon: orders, revenue, discount given, ROI = revenue / discount, sessions with Coupon Applied for it, "
         "code conversion = orders / those sessions, kind." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_totals_shape(("revenue", "discount"), ("orders",), "orders"),
     )
 )
@@ -336,6 +424,7 @@ register(
     Metric(
         "organic_share",
         "Orders without a coupon / orders; and the same by revenue." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_single(
             (
                 "organic_share",
@@ -354,6 +443,7 @@ register(
         "coupon_kinds",
         "Orders, revenue and discount by coupon_kind (employee, marketing, partner) over orders with a coupon."
         + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_totals_shape(("revenue", "discount"), ("orders",), "orders"),
     )
 )
@@ -370,6 +460,7 @@ register(
         "packages",
         "Per package_id: orders containing it and revenue allocated to its product lines (order revenue shared in "
         "proportion to line prices)." + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_totals_shape(("revenue",), (), "revenue"),
     )
 )
@@ -386,6 +477,7 @@ register(
         "seasonality",
         "Orders and revenue by calendar month (1-12) across the years of the period."
         + _PERIOD_NOTE,
+        params=BUYER_FILTERS,
         shape=_totals_shape(("revenue",), ("orders",), "revenue"),
     )
 )

@@ -41,6 +41,8 @@ def expand(
     def var(m: re.Match[str]) -> str:
         name, fmt = m.group(1), m.group(2)
         value = tz if name == "tz" else variables[name]
+        if value.startswith(ALL_PREFIX):  # "All": Grafana inserts the custom all value as it is
+            return value[len(ALL_PREFIX) :]
         if fmt == "sqlstring":
             return "'" + value.replace("'", "''") + "'"
         assert fmt is None, f"unexpected variable format {fmt}"
@@ -84,9 +86,23 @@ def run_as_grafana(wh: Any, sql: str) -> Any:
         return wh.client.query(sql, settings={"readonly": 2})
 
 
+ALL_PREFIX = "$__all:"
+
+
 def variable_defaults(dash: grafana.Dashboard) -> dict[str, str]:
+    """Each variable's starting value; an "All" selection as ALL_PREFIX + its all value."""
     model = grafana.dashboard_json(dash)
-    return {v["name"]: v["current"]["value"] for v in model["templating"]["list"]}
+    return {
+        v["name"]: ALL_PREFIX + v["allValue"]
+        if v["current"]["value"] == "$__all"
+        else v["current"]["value"]
+        for v in model["templating"]["list"]
+    }
+
+
+def read_api_value(value: str) -> str:
+    """The read API's parameter for a variable's value ("All" is no filter: '')."""
+    return "" if value.startswith(ALL_PREFIX) else value
 
 
 def load_calls(wh: Any, calls: list[Any], received_at: dt.datetime) -> int:
@@ -257,7 +273,7 @@ def test_every_panel_runs_readonly_returns_its_columns_and_matches_the_read_api(
                 )
             # the same rows as the query file run with the read API's parameters
             bind = {"from": PERIOD[0], "to": PERIOD[1], "tz": TZ, **panel.fixed()}
-            bind.update({n: defaults[n] for n in panel.variables()})
+            bind.update({n: read_api_value(defaults[n]) for n in panel.variables()})
             expected = wh.client.query(panel.source_sql(), parameters=bind)
             if _norm([list(x) for x in r.result_rows]) != _norm(
                 [list(x) for x in expected.result_rows]
