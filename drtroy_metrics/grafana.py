@@ -646,11 +646,11 @@ def _transformations(panel: Panel) -> list[dict[str, Any]]:
             }
         )
     if panel.pivot:
-        row, column, value = panel.pivot
+        row, column, cell = panel.pivot
         out.append(
             {
                 "id": "groupingToMatrix",
-                "options": {"rowField": row, "columnField": column, "valueField": value},
+                "options": {"rowField": row, "columnField": column, "valueField": cell},
             }
         )
     elif panel.viz != "timeseries":

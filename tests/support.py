@@ -83,7 +83,9 @@ class RunningStack:
         wait_tcp(self.kafka_port, 30, self.tansu)
         # in a worker thread: a test may hold a running event loop (Playwright)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, ensure_topics(f"127.0.0.1:{self.kafka_port}", self.partitions)).result()
+            pool.submit(
+                asyncio.run, ensure_topics(f"127.0.0.1:{self.kafka_port}", self.partitions)
+            ).result()
 
     def stop_broker(self) -> None:
         if self.tansu and self.tansu.poll() is None:

@@ -125,7 +125,7 @@ def _ltv_shape(rows: Rows, params: dict[str, Any]) -> dict[str, Any]:
 def _regions_shape(rows: Rows, params: dict[str, Any]) -> dict[str, Any]:
     texas = [r for r in rows if r["license_state"] == "TX"]
     others = [r for r in rows if r["license_state"] != "TX"]
-    values = {
+    values: dict[str, Any] = {
         "texas_customers": sum(int(r["customers"]) for r in texas),
         "texas_orders": sum(int(r["orders"]) for r in texas),
         "texas_revenue": _money_total(texas, "revenue"),

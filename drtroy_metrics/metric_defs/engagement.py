@@ -38,6 +38,7 @@ Readings of metrics.md chosen here (where a reading could differ):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from drtroy_metrics.catalog import BadRequest, Metric, Param, Rows, register
@@ -128,7 +129,7 @@ register(
 )
 
 
-def shape_one_row(headline: str):  # type: ignore[no-untyped-def]
+def shape_one_row(headline: str) -> Callable[[Rows, dict[str, Any]], dict[str, Any]]:
     """A one-row query -> values (that row) and value (its ``headline`` column)."""
 
     def shape(rows: Rows, params: dict[str, Any]) -> dict[str, Any]:

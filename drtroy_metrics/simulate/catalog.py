@@ -40,13 +40,22 @@ class Course:
         return f"/courses/{self.course_id}"
 
 
-def _c(cid: str, title: str, lessons: int, hours: float, price: str, *aud: str, mandatory: bool = False) -> Course:
+def _c(
+    cid: str, title: str, lessons: int, hours: float, price: str, *aud: str, mandatory: bool = False
+) -> Course:
     return Course(cid, title, lessons, hours, Decimal(price), tuple(aud), mandatory)
 
 
 COURSES: tuple[Course, ...] = (
     _c("tx-ethics", "Texas Ethics & Jurisprudence", 4, 2.0, "29.00", mandatory=True),
-    _c("tx-jurisprudence-exam-prep", "Texas Jurisprudence Exam Prep", 5, 2.0, "35.00", mandatory=True),
+    _c(
+        "tx-jurisprudence-exam-prep",
+        "Texas Jurisprudence Exam Prep",
+        5,
+        2.0,
+        "35.00",
+        mandatory=True,
+    ),
     _c("ethics-in-practice", "Ethics in Everyday Practice", 3, 1.0, "19.00", mandatory=True),
     _c("fall-prevention", "Fall Prevention in Older Adults", 6, 3.0, "60.00"),
     _c("stroke-rehab", "Stroke Rehabilitation: Evidence Update", 8, 4.0, "79.00"),
@@ -74,7 +83,14 @@ COURSES: tuple[Course, ...] = (
     _c("neuro-outcomes", "Outcome Measures in Neurology", 5, 2.5, "52.00"),
     _c("concussion", "Concussion Management", 6, 3.0, "64.00"),
     _c("ergonomics", "Workplace Ergonomics", 4, 2.0, "39.00"),
-    _c("human-trafficking-tx", "Human Trafficking Prevention (Texas)", 3, 1.0, "0.00", mandatory=True),
+    _c(
+        "human-trafficking-tx",
+        "Human Trafficking Prevention (Texas)",
+        3,
+        1.0,
+        "0.00",
+        mandatory=True,
+    ),
 )
 
 COURSES_BY_ID: dict[str, Course] = {c.course_id: c for c in COURSES}
@@ -93,21 +109,61 @@ class Package:
 
 
 PACKAGES: tuple[Package, ...] = (
-    Package("tx-pt-renewal", "Texas PT License Renewal Pack", "PT",
-            ("tx-ethics", "fall-prevention", "low-back-pain", "vestibular-basics", "pain-science", "gait-analysis"),
-            Decimal("199.00")),
-    Package("tx-pta-renewal", "Texas PTA License Renewal Pack", "PTA",
-            ("tx-ethics", "fall-prevention", "shoulder-exam", "geriatric-exercise", "documentation-medicare"),
-            Decimal("169.00")),
-    Package("tx-ot-renewal", "Texas OT License Renewal Pack", "OT",
-            ("ethics-in-practice", "hand-therapy-intro", "adl-retraining", "cognitive-rehab", "low-vision",
-             "home-modification"),
-            Decimal("219.00")),
-    Package("tx-cota-renewal", "Texas COTA License Renewal Pack", "COTA",
-            ("ethics-in-practice", "sensory-integration", "adl-retraining", "low-vision", "telehealth"),
-            Decimal("159.00")),
-    Package("ortho-essentials", "Orthopedic Essentials Bundle", "PT",
-            ("acl-return-to-sport", "shoulder-exam", "low-back-pain"), Decimal("169.00")),
+    Package(
+        "tx-pt-renewal",
+        "Texas PT License Renewal Pack",
+        "PT",
+        (
+            "tx-ethics",
+            "fall-prevention",
+            "low-back-pain",
+            "vestibular-basics",
+            "pain-science",
+            "gait-analysis",
+        ),
+        Decimal("199.00"),
+    ),
+    Package(
+        "tx-pta-renewal",
+        "Texas PTA License Renewal Pack",
+        "PTA",
+        (
+            "tx-ethics",
+            "fall-prevention",
+            "shoulder-exam",
+            "geriatric-exercise",
+            "documentation-medicare",
+        ),
+        Decimal("169.00"),
+    ),
+    Package(
+        "tx-ot-renewal",
+        "Texas OT License Renewal Pack",
+        "OT",
+        (
+            "ethics-in-practice",
+            "hand-therapy-intro",
+            "adl-retraining",
+            "cognitive-rehab",
+            "low-vision",
+            "home-modification",
+        ),
+        Decimal("219.00"),
+    ),
+    Package(
+        "tx-cota-renewal",
+        "Texas COTA License Renewal Pack",
+        "COTA",
+        ("ethics-in-practice", "sensory-integration", "adl-retraining", "low-vision", "telehealth"),
+        Decimal("159.00"),
+    ),
+    Package(
+        "ortho-essentials",
+        "Orthopedic Essentials Bundle",
+        "PT",
+        ("acl-return-to-sport", "shoulder-exam", "low-back-pain"),
+        Decimal("169.00"),
+    ),
 )
 PACKAGES_BY_PROFESSION: dict[str, Package] = {
     p.profession: p for p in PACKAGES if p.package_id.endswith("-renewal")
@@ -158,19 +214,31 @@ COUPONS_BY_CODE: dict[str, Coupon] = {c.code: c for c in COUPONS}
 
 # channel -> weight among human first visits
 CHANNEL_WEIGHTS: dict[str, float] = {
-    "search": 0.38, "direct": 0.20, "social": 0.12, "email": 0.12, "paid": 0.10, "referral": 0.08,
+    "search": 0.38,
+    "direct": 0.20,
+    "social": 0.12,
+    "email": 0.12,
+    "paid": 0.10,
+    "referral": 0.08,
 }
 SEARCH_REFERRERS = (
-    ("https://www.google.com/", 0.84), ("https://www.bing.com/", 0.10),
-    ("https://duckduckgo.com/", 0.04), ("https://search.yahoo.com/", 0.02),
+    ("https://www.google.com/", 0.84),
+    ("https://www.bing.com/", 0.10),
+    ("https://duckduckgo.com/", 0.04),
+    ("https://search.yahoo.com/", 0.02),
 )
 SOCIAL_REFERRERS = (
-    ("https://www.facebook.com/", 0.45), ("https://l.instagram.com/", 0.2),
-    ("https://www.linkedin.com/", 0.2), ("https://t.co/", 0.1), ("https://www.reddit.com/", 0.05),
+    ("https://www.facebook.com/", 0.45),
+    ("https://l.instagram.com/", 0.2),
+    ("https://www.linkedin.com/", 0.2),
+    ("https://t.co/", 0.1),
+    ("https://www.reddit.com/", 0.05),
 )
 REFERRAL_REFERRERS = (
-    ("https://www.tpta.org/continuing-education", 0.35), ("https://www.ptot.texas.gov/page/ce", 0.3),
-    ("https://www.aota.org/", 0.15), ("https://ptprogress.com/best-ce-courses/", 0.2),
+    ("https://www.tpta.org/continuing-education", 0.35),
+    ("https://www.ptot.texas.gov/page/ce", 0.3),
+    ("https://www.aota.org/", 0.15),
+    ("https://ptprogress.com/best-ce-courses/", 0.2),
 )
 # (utm_source, utm_medium, utm_campaign, referrer)
 EMAIL_CAMPAIGNS = (
@@ -185,14 +253,33 @@ PAID_CAMPAIGNS = (
 )
 
 SEARCH_QUERIES = (
-    ("texas ethics", 2), ("jurisprudence", 2), ("fall prevention", 1), ("stroke", 1),
-    ("vestibular", 1), ("dry needling", 1), ("hand therapy", 1), ("pediatric", 1),
-    ("renewal package", 2), ("ACL", 1), ("lymphedema", 1), ("telehealth", 1),
-    ("aquatic therapy", 0), ("kinesio taping", 0), ("ethcs", 0), ("pelvic floor", 0),
+    ("texas ethics", 2),
+    ("jurisprudence", 2),
+    ("fall prevention", 1),
+    ("stroke", 1),
+    ("vestibular", 1),
+    ("dry needling", 1),
+    ("hand therapy", 1),
+    ("pediatric", 1),
+    ("renewal package", 2),
+    ("ACL", 1),
+    ("lymphedema", 1),
+    ("telehealth", 1),
+    ("aquatic therapy", 0),
+    ("kinesio taping", 0),
+    ("ethcs", 0),
+    ("pelvic floor", 0),
     ("free ce", 0),
 )
-FEATURES = ("ce_tracker", "transcript_download", "course_bookmark", "course_filter", "dark_mode",
-            "license_reminder", "playback_speed")
+FEATURES = (
+    "ce_tracker",
+    "transcript_download",
+    "course_bookmark",
+    "course_filter",
+    "dark_mode",
+    "license_reminder",
+    "playback_speed",
+)
 JS_ERRORS = (
     ("TypeError: Cannot read properties of undefined (reading 'duration')", "/static/player.js"),
     ("ResizeObserver loop completed with undelivered notifications.", "/static/app.js"),
@@ -212,23 +299,78 @@ STATIC_PAGES = (
 # device class -> (user agent, screen width, screen height, weight)
 USER_AGENTS: dict[str, tuple[tuple[str, int, int, float], ...]] = {
     "mobile": (
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", 390, 844, 0.5),
-        ("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36", 412, 915, 0.3),
-        ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36", 412, 915, 0.2),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            390,
+            844,
+            0.5,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+            412,
+            915,
+            0.3,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36",
+            412,
+            915,
+            0.2,
+        ),
     ),
     "tablet": (
-        ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", 820, 1180, 0.7),
-        ("Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", 1200, 1920, 0.3),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            820,
+            1180,
+            0.7,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+            1200,
+            1920,
+            0.3,
+        ),
     ),
     "desktop": (
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", 1920, 1080, 0.55),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", 1440, 900, 0.2),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", 1920, 1080, 0.15),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0", 1366, 768, 0.1),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+            1920,
+            1080,
+            0.55,
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+            1440,
+            900,
+            0.2,
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            1920,
+            1080,
+            0.15,
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+            1366,
+            768,
+            0.1,
+        ),
     ),
     "bot": (
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", 1024, 768, 0.55),
-        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", 1024, 768, 0.25),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            1024,
+            768,
+            0.55,
+        ),
+        (
+            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+            1024,
+            768,
+            0.25,
+        ),
         ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", 1024, 768, 0.2),
     ),
 }
@@ -272,5 +414,10 @@ def country_of(ip: str | None) -> str:
 
 
 UPTIME_TARGETS = (("website", f"{SITE}/"), ("api", f"https://api.{SITE_HOST}/healthz"))
-SUPPORT_CATEGORIES = (("certificate", 0.3), ("login", 0.25), ("payment", 0.2), ("course_content", 0.15),
-                      ("other", 0.1))
+SUPPORT_CATEGORIES = (
+    ("certificate", 0.3),
+    ("login", 0.25),
+    ("payment", 0.2),
+    ("course_content", 0.15),
+    ("other", 0.1),
+)

@@ -59,8 +59,30 @@ DAY = 24 * HOUR
 
 # local hour -> relative weight of starting a visit then (peak in the evening)
 HOUR_WEIGHTS = (
-    0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 1.5, 2.2, 2.5, 2.6, 2.8,
-    3.2, 3.0, 2.6, 2.5, 2.6, 3.0, 3.8, 4.8, 5.4, 5.0, 3.4, 1.4,
+    0.3,
+    0.2,
+    0.1,
+    0.1,
+    0.1,
+    0.3,
+    0.8,
+    1.5,
+    2.2,
+    2.5,
+    2.6,
+    2.8,
+    3.2,
+    3.0,
+    2.6,
+    2.5,
+    2.6,
+    3.0,
+    3.8,
+    4.8,
+    5.4,
+    5.0,
+    3.4,
+    1.4,
 )
 WEEKDAY_FACTOR = (1.0, 1.0, 0.95, 0.9, 0.75, 0.8, 1.0)  # Monday first
 MONTH_FACTOR = (1.25, 1.05, 1.0, 0.95, 0.95, 0.85, 0.8, 0.9, 1.0, 1.05, 1.05, 1.2)  # January first
@@ -99,8 +121,9 @@ def day_calls(seed: int, day: date, scale: float, not_before: int | None = None)
     return calls
 
 
-def live_window(seed: int, start_ms: int, window_ms: int, people_per_hour: float,
-                horizon_ms: int = 2 * HOUR) -> list[Call]:
+def live_window(
+    seed: int, start_ms: int, window_ms: int, people_per_hour: float, horizon_ms: int = 2 * HOUR
+) -> list[Call]:
     """Calls for live mode: the people arriving in ``[start, start + window)``
     (a Poisson number around ``people_per_hour`` shaped by the hour of day),
     each with the part of their journey within ``horizon_ms`` of the window's
@@ -114,8 +137,11 @@ def live_window(seed: int, start_ms: int, window_ms: int, people_per_hour: float
     calls: list[Call] = []
     for i in range(n):
         at = start_ms + rng.randrange(max(1, window_ms))
-        calls.extend(c for c in Person.simulate(seed, day, i, arrive_at=at, tag=f"L{start_ms % 10**9}-")
-                     if c.message["_ms"] < start_ms + horizon_ms)
+        calls.extend(
+            c
+            for c in Person.simulate(seed, day, i, arrive_at=at, tag=f"L{start_ms % 10**9}-")
+            if c.message["_ms"] < start_ms + horizon_ms
+        )
     end = start_ms + window_ms
     bot_scale = people_per_hour * 24 / ARRIVALS_PER_DAY
     for _ in range(_poisson(rng, BOT_RUNS_PER_DAY * bot_scale * window_ms / DAY)):
@@ -229,8 +255,9 @@ class Person:
     order_seq: int = 0
 
     @classmethod
-    def simulate(cls, seed: int, day: date, index: int, arrive_at: int | None = None,
-                 tag: str = "") -> list[Call]:
+    def simulate(
+        cls, seed: int, day: date, index: int, arrive_at: int | None = None, tag: str = ""
+    ) -> list[Call]:
         """The whole journey of the ``index``-th person arriving on ``day``
         (at ``arrive_at`` epoch ms when given, else at a drawn hour)."""
         rng = random.Random(f"{seed}|person{tag}|{day.isoformat()}|{index}")
@@ -247,8 +274,11 @@ class Person:
         country = _pick(rng, ((c, w) for c, (w, _) in cat.COUNTRY_NETWORKS.items()))
         net = rng.choice(cat.COUNTRY_NETWORKS[country][1])
         ip = _ip_in(rng, net)
-        locale = "en-US" if country in ("US", "PH", "IN") else {"MX": "es-MX", "CA": "en-CA", "GB": "en-GB",
-                                                                 "DE": "de-DE"}[country]
+        locale = (
+            "en-US"
+            if country in ("US", "PH", "IN")
+            else {"MX": "es-MX", "CA": "en-CA", "GB": "en-GB", "DE": "de-DE"}[country]
+        )
         tzname = "America/Chicago" if state == "TX" or rng.random() < 0.5 else "America/New_York"
         # License renewal: the end of the birth month, every other year. A third
         # of visitors come because theirs is due within the next weeks.
@@ -259,9 +289,20 @@ class Person:
         browsers = [cls._browser(rng)]
         if rng.random() < 0.15:
             browsers.append(cls._browser(rng))
-        return cls(rng=rng, seed=seed, key=key, profession=profession, license_state=state,
-                   is_employee=False, country=country, ip=ip, locale=locale, timezone=tzname,
-                   deadline=due, browsers=browsers)
+        return cls(
+            rng=rng,
+            seed=seed,
+            key=key,
+            profession=profession,
+            license_state=state,
+            is_employee=False,
+            country=country,
+            ip=ip,
+            locale=locale,
+            timezone=tzname,
+            deadline=due,
+            browsers=browsers,
+        )
 
     @staticmethod
     def _browser(rng: random.Random) -> Browser:
@@ -309,7 +350,9 @@ class Person:
             if not self.owned or rng.random() > 0.2:
                 break
             self._next_visit(rng.uniform(2, 20))
-            self._shopping_visit(rng.choice(("direct", "email", "email", "search")), buy=True, first=False)
+            self._shopping_visit(
+                rng.choice(("direct", "email", "email", "search")), buy=True, first=False
+            )
             self._learning()
 
     def _new_user_id(self) -> str:
@@ -361,8 +404,9 @@ class Person:
     def track(self, event: str, props: dict[str, Any]) -> None:
         """A browser (client-trust) event on the current page."""
         self._step(1, 40)
-        msg = self._msg("track", self._browser_now, event=event, properties=props,
-                        context=self._browser_ctx())
+        msg = self._msg(
+            "track", self._browser_now, event=event, properties=props, context=self._browser_ctx()
+        )
         self.calls.append(Call("browser", self.ip, msg))
 
     def server(self, event: str, props: dict[str, Any], in_visit: bool = True) -> None:
@@ -377,8 +421,12 @@ class Person:
 
     def identify(self) -> None:
         self._step(0.1, 1)
-        traits = {"profession": self.profession, "license_state": self.license_state,
-                  "is_employee": self.is_employee, "license_expires": self.deadline.isoformat()}
+        traits = {
+            "profession": self.profession,
+            "license_state": self.license_state,
+            "is_employee": self.is_employee,
+            "license_expires": self.deadline.isoformat(),
+        }
         ctx = {"ip": self.ip, "library": {"name": "drtroy-backend", "version": "2.1.0"}}
         msg = self._msg("identify", self._browser_now, traits=traits, context=ctx)
         msg["userId"] = self.user_id
@@ -391,27 +439,50 @@ class Person:
             referrer = self._page["url"]
         if self._page is not None:
             self._step(8, 150)
-        self._page = {"url": f"{cat.SITE}{path}{search}", "path": path, "referrer": referrer or "",
-                      "title": title, "search": search}
+        self._page = {
+            "url": f"{cat.SITE}{path}{search}",
+            "path": path,
+            "referrer": referrer or "",
+            "title": title,
+            "search": search,
+        }
         self._page_count += 1
         b = self._browser_now
         assert b is not None
         slow = 1.6 if b.device != "desktop" else 1.0
         load = round(rng.lognormvariate(6.7, 0.45) * slow)
-        msg = self._msg("page", b, name=title, properties={"path": path, "title": title, "load_ms": load},
-                        context=self._browser_ctx())
+        msg = self._msg(
+            "page",
+            b,
+            name=title,
+            properties={"path": path, "title": title, "load_ms": load},
+            context=self._browser_ctx(),
+        )
         self.calls.append(Call("browser", self.ip, msg))
         if rng.random() < 0.7:
             lcp = round(load * rng.uniform(0.9, 1.8))
-            self.track("Web Vitals", {"lcp_ms": lcp, "fcp_ms": round(lcp * rng.uniform(0.4, 0.8)),
-                                      "ttfb_ms": round(rng.lognormvariate(5.0, 0.4)),
-                                      "inp_ms": round(rng.lognormvariate(4.5, 0.6)),
-                                      "cls": round(rng.expovariate(20), 3)})
+            self.track(
+                "Web Vitals",
+                {
+                    "lcp_ms": lcp,
+                    "fcp_ms": round(lcp * rng.uniform(0.4, 0.8)),
+                    "ttfb_ms": round(rng.lognormvariate(5.0, 0.4)),
+                    "inp_ms": round(rng.lognormvariate(4.5, 0.6)),
+                    "cls": round(rng.expovariate(20), 3),
+                },
+            )
         if rng.random() < 0.015:
             message, source = rng.choice(cat.JS_ERRORS)
-            props: dict[str, Any] = {"message": message, "stack": f"{message}\n    at {source or '<anonymous>'}:1:1"}
+            props: dict[str, Any] = {
+                "message": message,
+                "stack": f"{message}\n    at {source or '<anonymous>'}:1:1",
+            }
             if source:
-                props.update(source=f"{cat.SITE}{source}", line=rng.randint(1, 900), column=rng.randint(1, 80))
+                props.update(
+                    source=f"{cat.SITE}{source}",
+                    line=rng.randint(1, 900),
+                    column=rng.randint(1, 80),
+                )
             self.track("JS Error", props)
 
     def _start_visit(self, browser: Browser, channel: str, landing: tuple[str, str]) -> None:
@@ -431,7 +502,8 @@ class Person:
             referrer = _pick(rng, cat.REFERRAL_REFERRERS)
         elif channel in ("email", "paid"):
             source, medium, name, referrer = rng.choice(
-                cat.EMAIL_CAMPAIGNS if channel == "email" else cat.PAID_CAMPAIGNS)
+                cat.EMAIL_CAMPAIGNS if channel == "email" else cat.PAID_CAMPAIGNS
+            )
             self._campaign = {"source": source, "medium": medium, "name": name}
             search = f"?utm_source={source}&utm_medium={medium}&utm_campaign={name}"
         self.page(landing[0], landing[1], referrer=referrer or "", search=search)
@@ -447,8 +519,11 @@ class Person:
         rng = self.rng
         course = self._interesting_course()
         options: list[tuple[tuple[str, str], float]] = [
-            ((course.path, course.title), 0.45), (cat.STATIC_PAGES[0], 0.25),
-            (cat.STATIC_PAGES[3], 0.1), (cat.STATIC_PAGES[1], 0.1), (cat.STATIC_PAGES[2], 0.1),
+            ((course.path, course.title), 0.45),
+            (cat.STATIC_PAGES[0], 0.25),
+            (cat.STATIC_PAGES[3], 0.1),
+            (cat.STATIC_PAGES[1], 0.1),
+            (cat.STATIC_PAGES[2], 0.1),
         ]
         if channel in ("email", "paid"):
             options.append((cat.STATIC_PAGES[2], 0.6))
@@ -476,7 +551,9 @@ class Person:
             else:
                 self._search()
             if rng.random() < 0.02:
-                self.track("Outbound Link Clicked", {"url": "https://www.ptot.texas.gov/page/renewal"})
+                self.track(
+                    "Outbound Link Clicked", {"url": "https://www.ptot.texas.gov/page/renewal"}
+                )
 
     def _search(self) -> None:
         rng = self.rng
@@ -491,8 +568,10 @@ class Person:
             self.page("/account/login", "Sign In")
         method = "password" if rng.random() < 0.8 else "google"
         if rng.random() < 0.12:
-            self.server("Sign In Failed", {"method": method,
-                                           "reason": rng.choice(("wrong_password", "unknown_email"))})
+            self.server(
+                "Sign In Failed",
+                {"method": method, "reason": rng.choice(("wrong_password", "unknown_email"))},
+            )
             if rng.random() < 0.25:
                 return
         self._signed_in = True
@@ -504,8 +583,14 @@ class Person:
         self.user_id = self._new_user_id()
         self.has_account = True
         self._signed_in = True
-        self.server("Signed Up", {"profession": self.profession, "license_state": self.license_state,
-                                  "signup_channel": channel})
+        self.server(
+            "Signed Up",
+            {
+                "profession": self.profession,
+                "license_state": self.license_state,
+                "signup_channel": channel,
+            },
+        )
         self.identify()
 
     def _shopping_visit(self, channel: str, buy: bool, first: bool) -> None:
@@ -536,10 +621,14 @@ class Person:
         rng = self.rng
         if rng.random() < 0.03:
             self.page("/support", "Support")
-            self.server("Support Ticket Opened", {
-                "ticket_id": f"T-{self.key}-{rng.randint(100, 999)}",
-                "category": _pick(rng, cat.SUPPORT_CATEGORIES),
-                "channel": rng.choice(("web", "chat"))})
+            self.server(
+                "Support Ticket Opened",
+                {
+                    "ticket_id": f"T-{self.key}-{rng.randint(100, 999)}",
+                    "category": _pick(rng, cat.SUPPORT_CATEGORIES),
+                    "channel": rng.choice(("web", "chat")),
+                },
+            )
 
     # -- buying --
 
@@ -554,11 +643,15 @@ class Person:
         chosen: list[cat.Course] = []
         if self.license_state == "TX" and rng.random() < 0.6:
             chosen.append(rng.choice(cat.MANDATORY))
-        fits = [c for c in cat.COURSES if c not in chosen and c.price > 0
-                and (not c.audience or self.profession in c.audience)]
+        fits = [
+            c
+            for c in cat.COURSES
+            if c not in chosen and c.price > 0 and (not c.audience or self.profession in c.audience)
+        ]
         chosen += rng.sample(fits, rng.choice((1, 1, 1, 2, 2, 3)))
         return [(c, c.price, None) for c in chosen if c.course_id not in self.owned] or [
-            (chosen[0], chosen[0].price, None)]
+            (chosen[0], chosen[0].price, None)
+        ]
 
     def _checkout(self) -> None:
         rng = self.rng
@@ -566,11 +659,24 @@ class Person:
         if basket[0][2]:
             pkg = basket[0][2]
             self.page(f"/packages/{pkg}", "Renewal Package")
-            self.track("Product Viewed", {"course_id": pkg, "package_id": pkg,
-                                          "price": _money(sum((b[1] for b in basket), Decimal(0)))})
+            self.track(
+                "Product Viewed",
+                {
+                    "course_id": pkg,
+                    "package_id": pkg,
+                    "price": _money(sum((b[1] for b in basket), Decimal(0))),
+                },
+            )
         subtotal = sum((b[1] for b in basket), Decimal(0))
-        products = [{"course_id": c.course_id, **({"package_id": pkg} if pkg else {}),
-                     "price": _money(price), "ce_hours": c.ce_hours} for c, price, pkg in basket]
+        products = [
+            {
+                "course_id": c.course_id,
+                **({"package_id": pkg} if pkg else {}),
+                "price": _money(price),
+                "ce_hours": c.ce_hours,
+            }
+            for c, price, pkg in basket
+        ]
         self.page("/checkout", "Checkout")
         coupon = self._coupon()
         started: dict[str, Any] = {"value": _money(subtotal), "products": products}
@@ -581,12 +687,22 @@ class Person:
             self.track("Coupon Applied", {"coupon": coupon.code})
         if rng.random() < 0.2 and not self.is_employee:
             return  # abandoned checkout
-        discount = (subtotal * coupon.percent_off / 100).quantize(Decimal("0.01")) if coupon else Decimal(0)
+        discount = (
+            (subtotal * coupon.percent_off / 100).quantize(Decimal("0.01"))
+            if coupon
+            else Decimal(0)
+        )
         revenue = subtotal - discount
         self.order_seq += 1
         order_id = f"ord-{self.key}-{self.order_seq}"
-        props: dict[str, Any] = {"order_id": order_id, "revenue": _money(revenue), "subtotal": _money(subtotal),
-                                 "discount": _money(discount), "currency": "USD", "products": products}
+        props: dict[str, Any] = {
+            "order_id": order_id,
+            "revenue": _money(revenue),
+            "subtotal": _money(subtotal),
+            "discount": _money(discount),
+            "currency": "USD",
+            "products": products,
+        }
         if coupon:
             props.update(coupon=coupon.code, coupon_kind=coupon.kind)
         self.server("Order Completed", props)
@@ -612,17 +728,27 @@ class Person:
             attempt = cat.COUPONS_BY_CODE["RENEW20"]
         return attempt
 
-    def _refund(self, order_id: str, revenue: Decimal, basket: list[tuple[cat.Course, Decimal, str | None]]) -> None:
+    def _refund(
+        self, order_id: str, revenue: Decimal, basket: list[tuple[cat.Course, Decimal, str | None]]
+    ) -> None:
         rng = self.rng
         if len(basket) > 1 and basket[0][2] is None and rng.random() < 0.4:
-            share = (revenue * basket[-1][1] / sum((b[1] for b in basket), Decimal(0))).quantize(Decimal("0.01"))
+            share = (revenue * basket[-1][1] / sum((b[1] for b in basket), Decimal(0))).quantize(
+                Decimal("0.01")
+            )
             amount, reason = share, "course not needed"
         else:
-            amount, reason = revenue, rng.choice(("duplicate purchase", "bought wrong state", "not satisfied"))
+            amount, reason = (
+                revenue,
+                rng.choice(("duplicate purchase", "bought wrong state", "not satisfied")),
+            )
         keep = self.clock
         self.clock += int(rng.uniform(2, 40) * DAY)
-        self.server("Order Refunded", {"order_id": order_id, "amount": _money(amount), "reason": reason},
-                    in_visit=False)
+        self.server(
+            "Order Refunded",
+            {"order_id": order_id, "amount": _money(amount), "reason": reason},
+            in_visit=False,
+        )
         self.clock = keep
 
     # -- learning --
@@ -668,8 +794,12 @@ class Person:
         rng = self.rng
         lesson_id = f"{course.course_id}-{index}"
         self.page(f"/learn/{course.course_id}/{index}", f"{course.title}: lesson {index}")
-        base = {"course_id": course.course_id, "lesson_id": lesson_id, "lesson_index": index,
-                "lesson_count": course.lessons}
+        base = {
+            "course_id": course.course_id,
+            "lesson_id": lesson_id,
+            "lesson_index": index,
+            "lesson_count": course.lessons,
+        }
         self.track("Lesson Started", dict(base))
         drop = 0.1 if index == 1 else (0.03 if index == course.lessons else 0.05)
         duration = rng.uniform(8, 40) * 60
@@ -681,8 +811,10 @@ class Person:
             self.clock += int(duration / 4 * 1000)
             # 50% is always reported, so no gap inside a lesson nears 30 minutes
             if pct == 50 or rng.random() < 0.9:
-                self.track("Lesson Progressed", {"course_id": course.course_id, "lesson_id": lesson_id,
-                                                 "percent": pct})
+                self.track(
+                    "Lesson Progressed",
+                    {"course_id": course.course_id, "lesson_id": lesson_id, "percent": pct},
+                )
         if quits:
             return False
         self.clock += int(duration / 4 * 1000)
@@ -693,9 +825,13 @@ class Person:
 
     def _complete(self, course: cat.Course) -> None:
         rng = self.rng
-        self.server("Course Completed", {"course_id": course.course_id, "score": rng.randint(70, 100)})
-        self.server("Certificate Issued", {"course_id": course.course_id,
-                                           "certificate_id": f"C-{self.key}-{course.course_id}"})
+        self.server(
+            "Course Completed", {"course_id": course.course_id, "score": rng.randint(70, 100)}
+        )
+        self.server(
+            "Certificate Issued",
+            {"course_id": course.course_id, "certificate_id": f"C-{self.key}-{course.course_id}"},
+        )
         self.completed.add(course.course_id)
         self.page(f"/certificates/{course.course_id}", "Your certificate")
         if rng.random() < 0.85:
@@ -708,8 +844,14 @@ class Person:
             score = rng.choices(range(11), weights=(1, 1, 1, 1, 1, 2, 3, 6, 14, 25, 30))[0]
             props: dict[str, Any] = {"score": score}
             if rng.random() < 0.4:
-                props["comment"] = rng.choice(("Quick and useful", "Video kept buffering",
-                                               "Great for my renewal", "Too expensive"))
+                props["comment"] = rng.choice(
+                    (
+                        "Quick and useful",
+                        "Video kept buffering",
+                        "Great for my renewal",
+                        "Too expensive",
+                    )
+                )
             self.server("NPS Submitted", props)
 
 
@@ -751,12 +893,26 @@ def _bot_run(rng: random.Random, t: int) -> list[Call]:
             path, title = c.path, c.title
         else:
             path, title = rng.choice(cat.STATIC_PAGES)
-        msg = {"type": "page", "messageId": _uid(rng), "_ms": t, "anonymousId": anon, "name": title,
-               "properties": {"path": path, "title": title},
-               "context": {"page": {"url": f"{cat.SITE}{path}", "path": path, "referrer": "",
-                                    "title": title, "search": ""},
-                           "userAgent": ua, "screen": {"width": w, "height": h},
-                           "library": {"name": "drtroy-tracker", "version": "1.4.0"}}}
+        msg = {
+            "type": "page",
+            "messageId": _uid(rng),
+            "_ms": t,
+            "anonymousId": anon,
+            "name": title,
+            "properties": {"path": path, "title": title},
+            "context": {
+                "page": {
+                    "url": f"{cat.SITE}{path}",
+                    "path": path,
+                    "referrer": "",
+                    "title": title,
+                    "search": "",
+                },
+                "userAgent": ua,
+                "screen": {"width": w, "height": h},
+                "library": {"name": "drtroy-tracker", "version": "1.4.0"},
+            },
+        }
         calls.append(Call("browser", ip, msg))
     return calls
 
@@ -784,13 +940,24 @@ def uptime_checks(seed: int, day: date) -> list[Call]:
             if down and rng.random() < 0.5:
                 props.update(latency_ms=10000.0, error="timeout")
             elif down:
-                props.update(status_code=503, latency_ms=round(rng.uniform(5, 40), 1),
-                             error="503 Service Unavailable")
+                props.update(
+                    status_code=503,
+                    latency_ms=round(rng.uniform(5, 40), 1),
+                    error="503 Service Unavailable",
+                )
             else:
-                props.update(status_code=200, latency_ms=round(base * rng.lognormvariate(0, 0.35), 1))
-            msg = {"type": "track", "event": "Uptime Check", "messageId": _uid(rng), "_ms": t,
-                   "userId": "prober", "properties": props,
-                   "context": {"library": {"name": "drtroy-prober", "version": "1.0.0"}}}
+                props.update(
+                    status_code=200, latency_ms=round(base * rng.lognormvariate(0, 0.35), 1)
+                )
+            msg = {
+                "type": "track",
+                "event": "Uptime Check",
+                "messageId": _uid(rng),
+                "_ms": t,
+                "userId": "prober",
+                "properties": props,
+                "context": {"library": {"name": "drtroy-prober", "version": "1.0.0"}},
+            }
             calls.append(Call("server", None, msg))
     return calls
 
@@ -802,7 +969,11 @@ def expenses(seed: int, day: date, scale: float) -> list[Call]:
     1st and 15th, course production now and then."""
     rng = random.Random(f"{seed}|expenses|{day.isoformat()}")
     items: list[tuple[Decimal, str, str | None]] = []
-    spend: tuple[tuple[str, int, int], ...] = (("paid", 150, 350), ("social", 30, 80), ("email", 10, 20))
+    spend: tuple[tuple[str, int, int], ...] = (
+        ("paid", 150, 350),
+        ("social", 30, 80),
+        ("email", 10, 20),
+    )
     for channel, lo, hi in spend:
         amount = Decimal(str(round(rng.uniform(lo, hi) * scale, 2)))
         if amount > 0:
@@ -819,11 +990,21 @@ def expenses(seed: int, day: date, scale: float) -> list[Call]:
     t = local_ms(day + timedelta(days=1), 9 + rng.random())
     for amount, category, spent_on in items:
         t += rng.randint(5_000, 60_000)
-        props: dict[str, Any] = {"amount": _money(amount), "category": category, "date": day.isoformat()}
+        props: dict[str, Any] = {
+            "amount": _money(amount),
+            "category": category,
+            "date": day.isoformat(),
+        }
         if spent_on:
             props["channel"] = spent_on
-        msg = {"type": "track", "event": "Expense Recorded", "messageId": _uid(rng), "_ms": t,
-               "userId": "finance", "properties": props,
-               "context": {"library": {"name": "drtroy-books", "version": "1.0.0"}}}
+        msg = {
+            "type": "track",
+            "event": "Expense Recorded",
+            "messageId": _uid(rng),
+            "_ms": t,
+            "userId": "finance",
+            "properties": props,
+            "context": {"library": {"name": "drtroy-books", "version": "1.0.0"}},
+        }
         calls.append(Call("server", None, msg))
     return calls

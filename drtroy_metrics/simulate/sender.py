@@ -62,8 +62,10 @@ class SendStats:
         self.requests += other.requests
 
     def summary(self) -> str:
-        lines = [f"sent {self.sent}, accepted {self.accepted}, refused {sum(self.refused.values())}, "
-                 f"failed {self.failed} ({self.requests} requests, {self.retries} retries)"]
+        lines = [
+            f"sent {self.sent}, accepted {self.accepted}, refused {sum(self.refused.values())}, "
+            f"failed {self.failed} ({self.requests} requests, {self.retries} retries)"
+        ]
         for reason, n in self.refused.most_common(20):
             lines.append(f"  refused x{n}: {reason}")
         for reason, n in self.failures.most_common(5):
@@ -71,7 +73,9 @@ class SendStats:
         return "\n".join(lines)
 
 
-def plan_batches(calls: Iterable[Call], max_batch: int = MAX_BATCH, window: int = GROUP_WINDOW) -> list[Batch]:
+def plan_batches(
+    calls: Iterable[Call], max_batch: int = MAX_BATCH, window: int = GROUP_WINDOW
+) -> list[Batch]:
     """Group calls by (key, forwarded IP) within windows of consecutive calls,
     keeping time order inside each group, in batches of at most ``max_batch``."""
     out: list[Batch] = []
@@ -80,7 +84,7 @@ def plan_batches(calls: Iterable[Call], max_batch: int = MAX_BATCH, window: int 
     def flush() -> None:
         for (kind, ip), msgs in groups.items():
             for i in range(0, len(msgs), max_batch):
-                out.append(Batch(kind, ip, msgs[i:i + max_batch]))
+                out.append(Batch(kind, ip, msgs[i : i + max_batch]))
         groups.clear()
 
     for seen, call in enumerate(calls, 1):
@@ -101,7 +105,9 @@ def tally(batch: Batch, status: int, body: Any) -> SendStats:
             if not isinstance(r, dict):
                 continue
             if r.get("status") == "refused":
-                stats.refused[f"{r.get('code', '?')} {str(r.get('error') or '')[:120]}".strip()] += 1
+                stats.refused[
+                    f"{r.get('code', '?')} {str(r.get('error') or '')[:120]}".strip()
+                ] += 1
             else:
                 stats.accepted += 1
         # events the answer did not mention count as accepted only on success
@@ -114,7 +120,9 @@ def tally(batch: Batch, status: int, body: Any) -> SendStats:
         return stats
     if 200 <= status < 300:
         if isinstance(body, dict) and body.get("success") is False:
-            stats.refused[str(body.get("error") or body.get("detail") or "success: false")[:120]] += len(batch.messages)
+            stats.refused[
+                str(body.get("error") or body.get("detail") or "success: false")[:120]
+            ] += len(batch.messages)
         else:
             stats.accepted += len(batch.messages)
         return stats
@@ -130,9 +138,17 @@ def _now_iso() -> str:
 class CollectorSender:
     """Posts batches to one collector with a browser and a server write key."""
 
-    def __init__(self, url: str, browser_key: str, server_key: str, *, timeout: float = 30.0,
-                 max_attempts: int = 8, client: httpx.AsyncClient | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        url: str,
+        browser_key: str,
+        server_key: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 8,
+        client: httpx.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.url = url.rstrip("/") + "/v1/batch"
         self.keys: dict[KeyKind, str] = {"browser": browser_key, "server": server_key}
         self.max_attempts = max_attempts
@@ -182,13 +198,21 @@ class CollectorSender:
             if attempt + 1 < self.max_attempts:
                 retries += 1
                 await self._sleep(wait)
-        stats = SendStats(sent=len(batch.messages), failed=len(batch.messages), requests=1, retries=retries)
-        stats.failures[f"gave up after {self.max_attempts} attempts: {last_error}"] += len(batch.messages)
+        stats = SendStats(
+            sent=len(batch.messages), failed=len(batch.messages), requests=1, retries=retries
+        )
+        stats.failures[f"gave up after {self.max_attempts} attempts: {last_error}"] += len(
+            batch.messages
+        )
         return stats
 
 
-async def send_batches(sender: CollectorSender, batches: Sequence[Batch], workers: int = 4,
-                       on_done: Callable[[SendStats], None] | None = None) -> SendStats:
+async def send_batches(
+    sender: CollectorSender,
+    batches: Sequence[Batch],
+    workers: int = 4,
+    on_done: Callable[[SendStats], None] | None = None,
+) -> SendStats:
     """Send ``batches`` with ``workers`` concurrent requests; returns the totals."""
     total = SendStats()
     queue: asyncio.Queue[Batch] = asyncio.Queue()
@@ -211,21 +235,46 @@ async def send_batches(sender: CollectorSender, batches: Sequence[Batch], worker
     return total
 
 
-async def backfill(calls: Sequence[Call], url: str, browser_key: str, server_key: str, *,
-                   workers: int = 4, progress: bool = True) -> SendStats:
+async def backfill(
+    calls: Sequence[Call],
+    url: str,
+    browser_key: str,
+    server_key: str,
+    *,
+    workers: int = 4,
+    progress: bool = True,
+) -> SendStats:
     """Send ``calls`` as fast as the collector takes them, with a progress bar."""
     from tqdm import tqdm
 
     batches = plan_batches(calls)
-    with tqdm(total=len(calls), unit="ev", unit_scale=True, disable=not progress, desc="simulate",
-              smoothing=0.1) as bar:
+    with tqdm(
+        total=len(calls),
+        unit="ev",
+        unit_scale=True,
+        disable=not progress,
+        desc="simulate",
+        smoothing=0.1,
+    ) as bar:
         async with CollectorSender(url, browser_key, server_key) as sender:
-            return await send_batches(sender, batches, workers, on_done=lambda s: bar.update(s.sent))
+            return await send_batches(
+                sender, batches, workers, on_done=lambda s: bar.update(s.sent)
+            )
 
 
-async def live(url: str, browser_key: str, server_key: str, next_window: Callable[[float], Awaitable[list[Call]]],
-               *, window_s: float = 60.0, workers: int = 4, progress: bool = True,
-               stop: asyncio.Event | None = None, tick_s: float = 0.5, warmup_s: float = 0.0) -> SendStats:
+async def live(
+    url: str,
+    browser_key: str,
+    server_key: str,
+    next_window: Callable[[float], Awaitable[list[Call]]],
+    *,
+    window_s: float = 60.0,
+    workers: int = 4,
+    progress: bool = True,
+    stop: asyncio.Event | None = None,
+    tick_s: float = 0.5,
+    warmup_s: float = 0.0,
+) -> SendStats:
     """Send calls in real time until ``stop`` is set: ``next_window(start)``
     gives the calls of the people arriving in ``[start, start + window_s)``
     (epoch seconds; their calls may run later), generated a window ahead;
@@ -254,8 +303,9 @@ async def live(url: str, browser_key: str, server_key: str, next_window: Callabl
                 while heap and heap[0][0] <= now:
                     due.append(heapq.heappop(heap)[2])
                 if due:
-                    stats = await send_batches(sender, plan_batches(due), workers,
-                                               on_done=lambda s: bar.update(s.sent))
+                    stats = await send_batches(
+                        sender, plan_batches(due), workers, on_done=lambda s: bar.update(s.sent)
+                    )
                     total.add(stats)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=tick_s)

@@ -46,8 +46,18 @@ FUNNEL_STEPS = ("page", "Product Viewed", "Checkout Started", "Order Completed")
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
-SOCIAL = ("facebook", "instagram", "linkedin", "x", "twitter", "t.co", "youtube", "tiktok", "pinterest",
-          "reddit")
+SOCIAL = (
+    "facebook",
+    "instagram",
+    "linkedin",
+    "x",
+    "twitter",
+    "t.co",
+    "youtube",
+    "tiktok",
+    "pinterest",
+    "reddit",
+)
 SEARCH_ENGINES = ("google", "bing", "yahoo", "duckduckgo", "baidu", "yandex", "ecosia")
 BOT_MARKERS = ("bot", "crawler", "spider", "crawling", "slurp", "headlesschrome", "lighthouse")
 
@@ -85,8 +95,12 @@ def _host_is(host: str, name: str) -> bool:
     return name in host.split(".")
 
 
-def channel_of(referrer: str | None, source: str | None, medium: str | None,
-               own_hosts: Sequence[str] = (cat.SITE_HOST,)) -> str:
+def channel_of(
+    referrer: str | None,
+    source: str | None,
+    medium: str | None,
+    own_hosts: Sequence[str] = (cat.SITE_HOST,),
+) -> str:
     """The catalog's channel rules, top to bottom, first match wins. Social and
     search names are matched against the referrer's host and the campaign source."""
     medium = (medium or "").lower()
@@ -156,13 +170,23 @@ def to_events(calls: Iterable[Call]) -> list[Ev]:
             source = (q.get("utm_source") or [""])[0]
             medium = (q.get("utm_medium") or [""])[0]
         name = m.get("event") if m.get("type") == "track" else m.get("type")
-        out.append(Ev(
-            mid=mid, name=str(name), anon=str(m.get("anonymousId") or ""), user=str(m.get("userId") or ""),
-            ms=to_ms(parse_ts(m["timestamp"])), props=m.get("properties") or {}, traits=m.get("traits") or {},
-            device=device_class(ctx.get("userAgent")), path=str(page.get("path") or ""),
-            referrer=str(page.get("referrer") or ""), source=str(source or ""), medium=str(medium or ""),
-            country=cat.country_of(call.forwarded_ip or ctx.get("ip")),
-        ))
+        out.append(
+            Ev(
+                mid=mid,
+                name=str(name),
+                anon=str(m.get("anonymousId") or ""),
+                user=str(m.get("userId") or ""),
+                ms=to_ms(parse_ts(m["timestamp"])),
+                props=m.get("properties") or {},
+                traits=m.get("traits") or {},
+                device=device_class(ctx.get("userAgent")),
+                path=str(page.get("path") or ""),
+                referrer=str(page.get("referrer") or ""),
+                source=str(source or ""),
+                medium=str(medium or ""),
+                country=cat.country_of(call.forwarded_ip or ctx.get("ip")),
+            )
+        )
     out.sort(key=lambda e: (e.ms, e.mid))
     return out
 
@@ -219,7 +243,9 @@ def sessionize(events: Iterable[Ev], own_hosts: Sequence[str] = (cat.SITE_HOST,)
     for s in sessions:
         first_page = next((e for e in s.events if e.name == "page"), None)
         if first_page is not None:
-            s.channel = channel_of(first_page.referrer, first_page.source, first_page.medium, own_hosts)
+            s.channel = channel_of(
+                first_page.referrer, first_page.source, first_page.medium, own_hosts
+            )
             s.landing_page = first_page.path
         s.device = next((e.device for e in s.events if e.device != "unknown"), "unknown")
         s.country = next((e.country for e in s.events if e.country), "")
@@ -272,8 +298,13 @@ class Ctx:
         return self.lo <= ms < self.hi
 
     def period(self, name: str | None = None, humans: bool = False) -> list[Ev]:
-        return [e for e in self.events if self.within(e.ms) and (name is None or e.name == name)
-                and not (humans and e.device == "bot")]
+        return [
+            e
+            for e in self.events
+            if self.within(e.ms)
+            and (name is None or e.name == name)
+            and not (humans and e.device == "bot")
+        ]
 
     def day(self, ms: int) -> date:
         return datetime.fromtimestamp(ms / 1000, self.tz).date()
@@ -291,8 +322,11 @@ class Ctx:
 def _ratio(num: float | Decimal | int, den: float | Decimal | int) -> float | None:
     if not den:
         return None
-    return float(Decimal(num) / Decimal(den)) if isinstance(num, Decimal) or isinstance(den, Decimal) \
+    return (
+        float(Decimal(num) / Decimal(den))
+        if isinstance(num, Decimal) or isinstance(den, Decimal)
         else num / den
+    )
 
 
 def _money(d: Decimal) -> float:
@@ -303,8 +337,14 @@ def _bounds(d: date, tz: ZoneInfo) -> int:
     return to_ms(datetime.combine(d, time(0), tzinfo=tz))
 
 
-def compute_truth(calls: Iterable[Call], frm: date, to: date, tz: str = "America/Chicago",
-                  own_hosts: Sequence[str] = (cat.SITE_HOST,), today: date | None = None) -> dict[str, Any]:
+def compute_truth(
+    calls: Iterable[Call],
+    frm: date,
+    to: date,
+    tz: str = "America/Chicago",
+    own_hosts: Sequence[str] = (cat.SITE_HOST,),
+    today: date | None = None,
+) -> dict[str, Any]:
     """The metrics of ``[frm, to)`` in zone ``tz``, as a JSON-ready dict keyed
     by the catalog's api names. ``today`` (default: today in ``tz``) is "now"
     for the figures that depend on it: a retention month that has not begun
@@ -312,17 +352,38 @@ def compute_truth(calls: Iterable[Call], frm: date, to: date, tz: str = "America
     zone = ZoneInfo(tz)
     events = to_events(calls)
     today = today or datetime.now(zone).date()
-    c = Ctx(events=events, lo=_bounds(frm, zone), hi=_bounds(to, zone), tz=zone, frm=frm, to=to, today=today)
+    c = Ctx(
+        events=events,
+        lo=_bounds(frm, zone),
+        hi=_bounds(to, zone),
+        tz=zone,
+        frm=frm,
+        to=to,
+        today=today,
+    )
     c.sessions = sessionize(events, own_hosts)
     for e in events:
         if e.name == "Order Completed" and e.props.get("order_id") is not None:
             oid = str(e.props["order_id"])
             if oid not in c.orders:
                 c.orders[oid] = Order(
-                    oid, e.user, e.anon, e.ms, _dec(e.props.get("revenue")), _dec(e.props.get("discount")),
-                    str(e.props.get("coupon") or ""), str(e.props.get("coupon_kind") or ""),
-                    [(str(p.get("course_id") or ""), str(p.get("package_id") or ""), _dec(p.get("price")))
-                     for p in e.props.get("products") or []])
+                    oid,
+                    e.user,
+                    e.anon,
+                    e.ms,
+                    _dec(e.props.get("revenue")),
+                    _dec(e.props.get("discount")),
+                    str(e.props.get("coupon") or ""),
+                    str(e.props.get("coupon_kind") or ""),
+                    [
+                        (
+                            str(p.get("course_id") or ""),
+                            str(p.get("package_id") or ""),
+                            _dec(p.get("price")),
+                        )
+                        for p in e.props.get("products") or []
+                    ],
+                )
         elif e.name == "identify" and e.user:
             c.traits.setdefault(e.user, {}).update(e.traits)
     out: dict[str, Any] = {"period": {"from": frm.isoformat(), "to": to.isoformat(), "tz": tz}}
@@ -335,8 +396,14 @@ def compute_truth(calls: Iterable[Call], frm: date, to: date, tz: str = "America
 
 
 def _refunds(c: Ctx, lo: int, hi: int) -> Decimal:
-    return sum((_dec(e.props.get("amount")) for e in c.events if e.name == "Order Refunded" and lo <= e.ms < hi),
-               ZERO)
+    return sum(
+        (
+            _dec(e.props.get("amount"))
+            for e in c.events
+            if e.name == "Order Refunded" and lo <= e.ms < hi
+        ),
+        ZERO,
+    )
 
 
 def m_revenue(c: Ctx) -> dict[str, Any]:
@@ -352,11 +419,23 @@ def m_revenue(c: Ctx) -> dict[str, Any]:
         day_orders = [o for o in orders if lo <= o.ms < hi]
         rev = sum((o.revenue for o in day_orders), ZERO)
         ref = _refunds(c, lo, hi)
-        rows.append({"day": d.isoformat(), "revenue": _money(rev), "refunds": _money(ref),
-                     "net_revenue": _money(rev - ref), "orders": len(day_orders)})
+        rows.append(
+            {
+                "day": d.isoformat(),
+                "revenue": _money(rev),
+                "refunds": _money(ref),
+                "net_revenue": _money(rev - ref),
+                "orders": len(day_orders),
+            }
+        )
         d += timedelta(days=1)
-    return {"revenue": _money(gross), "refunds": _money(refunds), "net_revenue": _money(gross - refunds),
-            "orders": len(orders), "rows": rows}
+    return {
+        "revenue": _money(gross),
+        "refunds": _money(refunds),
+        "net_revenue": _money(gross - refunds),
+        "orders": len(orders),
+        "rows": rows,
+    }
 
 
 def m_aov(c: Ctx) -> dict[str, Any]:
@@ -370,7 +449,11 @@ def _customers_of(orders: Iterable[Order]) -> set[str]:
 
 def m_revenue_per_customer(c: Ctx) -> dict[str, Any]:
     orders = c.period_orders()
-    return {"revenue_per_customer": _ratio(sum((o.revenue for o in orders), ZERO), len(_customers_of(orders)))}
+    return {
+        "revenue_per_customer": _ratio(
+            sum((o.revenue for o in orders), ZERO), len(_customers_of(orders))
+        )
+    }
 
 
 def _months(frm: date, to: date) -> list[date]:
@@ -388,7 +471,9 @@ def _add_months(d: date, n: int) -> date:
 
 
 def _net(c: Ctx, lo: int, hi: int) -> Decimal:
-    return sum((o.revenue for o in c.orders.values() if lo <= o.ms < hi), ZERO) - _refunds(c, lo, hi)
+    return sum((o.revenue for o in c.orders.values() if lo <= o.ms < hi), ZERO) - _refunds(
+        c, lo, hi
+    )
 
 
 def m_growth(c: Ctx) -> dict[str, Any]:
@@ -397,11 +482,19 @@ def m_growth(c: Ctx) -> dict[str, Any]:
     before, as fractions of the earlier value (``None`` when that is zero)."""
     rows = []
     for m in _months(c.frm, c.to):
+
         def net_of(first: date) -> Decimal:
             return _net(c, _bounds(first, c.tz), _bounds(_add_months(first, 1), c.tz))
+
         cur, prev, year = net_of(m), net_of(_add_months(m, -1)), net_of(_add_months(m, -12))
-        rows.append({"month": m.strftime("%Y-%m"), "net_revenue": _money(cur),
-                     "mom_change": _ratio(cur - prev, prev), "yoy_change": _ratio(cur - year, year)})
+        rows.append(
+            {
+                "month": m.strftime("%Y-%m"),
+                "net_revenue": _money(cur),
+                "mom_change": _ratio(cur - prev, prev),
+                "yoy_change": _ratio(cur - year, year),
+            }
+        )
     return {"rows": rows}
 
 
@@ -409,8 +502,11 @@ def m_conversion_rate(c: Ctx) -> dict[str, Any]:
     """Distinct userIds with an order in the period / visitors in the period."""
     buyers = _customers_of(c.period_orders())
     visitors = c.visitors()
-    return {"conversion_rate": _ratio(len(buyers), len(visitors)), "buyers": len(buyers),
-            "visitors": len(visitors)}
+    return {
+        "conversion_rate": _ratio(len(buyers), len(visitors)),
+        "buyers": len(buyers),
+        "visitors": len(visitors),
+    }
 
 
 def _first_order_ms(c: Ctx) -> dict[str, int]:
@@ -437,8 +533,14 @@ def _expenses(c: Ctx, frm: date, to: date) -> list[Ev]:
 
 
 def m_cac(c: Ctx) -> dict[str, Any]:
-    spend = sum((_dec(e.props.get("amount")) for e in _expenses(c, c.frm, c.to)
-                 if e.props.get("category") == "marketing"), ZERO)
+    spend = sum(
+        (
+            _dec(e.props.get("amount"))
+            for e in _expenses(c, c.frm, c.to)
+            if e.props.get("category") == "marketing"
+        ),
+        ZERO,
+    )
     new = len(_new_customers(c))
     return {"cac": _ratio(spend, new), "marketing_spend": _money(spend), "new_customers": new}
 
@@ -455,8 +557,12 @@ def m_customers(c: Ctx) -> dict[str, Any]:
     returning = {u for u in customers if first[u] < c.lo}
     count = Counter(o.user for o in c.orders.values() if o.ms < c.hi)
     repeat = {u for u in customers if count[u] >= 2}
-    return {"customers": len(customers), "new_customers": len(new), "returning_customers": len(returning),
-            "repeat_rate": _ratio(len(repeat), len(customers))}
+    return {
+        "customers": len(customers),
+        "new_customers": len(new),
+        "returning_customers": len(returning),
+        "repeat_rate": _ratio(len(repeat), len(customers)),
+    }
 
 
 def m_retention(c: Ctx) -> dict[str, Any]:
@@ -476,8 +582,12 @@ def m_retention(c: Ctx) -> dict[str, Any]:
         cohort = [u for u, cm in month_of.items() if cm == m]
         if not cohort:
             continue
-        offsets = [_ratio(sum(1 for u in cohort if _add_months(m, k) in ordered_in[u]), len(cohort))
-                   if _add_months(m, k) <= c.today else None for k in range(12)]
+        offsets = [
+            _ratio(sum(1 for u in cohort if _add_months(m, k) in ordered_in[u]), len(cohort))
+            if _add_months(m, k) <= c.today
+            else None
+            for k in range(12)
+        ]
         rows.append({"cohort": m.strftime("%Y-%m"), "size": len(cohort), "offsets": offsets})
     return {"rows": rows}
 
@@ -486,7 +596,11 @@ def m_refund_rate(c: Ctx) -> dict[str, Any]:
     orders = c.period_orders()
     refunded_ids = {str(e.props.get("order_id")) for e in c.events if e.name == "Order Refunded"}
     refunded = sum(1 for o in orders if o.order_id in refunded_ids)
-    return {"refund_rate": _ratio(refunded, len(orders)), "refunded_orders": refunded, "orders": len(orders)}
+    return {
+        "refund_rate": _ratio(refunded, len(orders)),
+        "refunded_orders": refunded,
+        "orders": len(orders),
+    }
 
 
 def m_nps(c: Ctx) -> dict[str, Any]:
@@ -494,8 +608,13 @@ def m_nps(c: Ctx) -> dict[str, Any]:
     n = len(scores)
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
-    return {"nps": (100 * (promoters - detractors) / n) if n else None, "responses": n,
-            "promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors}
+    return {
+        "nps": (100 * (promoters - detractors) / n) if n else None,
+        "responses": n,
+        "promoters": promoters,
+        "passives": n - promoters - detractors,
+        "detractors": detractors,
+    }
 
 
 def m_rating(c: Ctx) -> dict[str, Any]:
@@ -504,9 +623,14 @@ def m_rating(c: Ctx) -> dict[str, Any]:
     for e in rated:
         by_course[str(e.props["course_id"])].append(int(e.props["stars"]))
     stars = [s for v in by_course.values() for s in v]
-    return {"rating": _ratio(sum(stars), len(stars)), "count": len(stars),
-            "rows": [{"course_id": k, "rating": _ratio(sum(v), len(v)), "count": len(v)}
-                     for k, v in sorted(by_course.items())]}
+    return {
+        "rating": _ratio(sum(stars), len(stars)),
+        "count": len(stars),
+        "rows": [
+            {"course_id": k, "rating": _ratio(sum(v), len(v)), "count": len(v)}
+            for k, v in sorted(by_course.items())
+        ],
+    }
 
 
 def m_ltv(c: Ctx) -> dict[str, Any]:
@@ -530,10 +654,21 @@ def m_ltv(c: Ctx) -> dict[str, Any]:
             m = cohort_of[o.user]
             members[m].add(o.user)
             money[m] += o.revenue - refunded.get(o.order_id, ZERO)
-    rows = [{"cohort": m.strftime("%Y-%m"), "customers": len(members[m]), "net_revenue": _money(money[m]),
-             "ltv": _ratio(money[m], len(members[m]))} for m in sorted(members)]
-    return {"ltv": _ratio(net, len(customers)), "net_revenue": _money(net), "customers": len(customers),
-            "rows": rows}
+    rows = [
+        {
+            "cohort": m.strftime("%Y-%m"),
+            "customers": len(members[m]),
+            "net_revenue": _money(money[m]),
+            "ltv": _ratio(money[m], len(members[m])),
+        }
+        for m in sorted(members)
+    ]
+    return {
+        "ltv": _ratio(net, len(customers)),
+        "net_revenue": _money(net),
+        "customers": len(customers),
+        "rows": rows,
+    }
 
 
 # --- marketing ---
@@ -555,10 +690,18 @@ def m_discount_codes(c: Ctx) -> dict[str, Any]:
         mine = [o for o in orders if o.coupon == code]
         revenue = sum((o.revenue for o in mine), ZERO)
         discount = sum((o.discount for o in mine), ZERO)
-        rows.append({"coupon": code, "orders": len(mine), "revenue": _money(revenue),
-                     "discount": _money(discount), "roi": _ratio(revenue, discount),
-                     "sessions": applied[code], "code_conversion": _ratio(len(mine), applied[code]),
-                     "kind": next((o.coupon_kind for o in mine if o.coupon_kind), "")})
+        rows.append(
+            {
+                "coupon": code,
+                "orders": len(mine),
+                "revenue": _money(revenue),
+                "discount": _money(discount),
+                "roi": _ratio(revenue, discount),
+                "sessions": applied[code],
+                "code_conversion": _ratio(len(mine), applied[code]),
+                "kind": next((o.coupon_kind for o in mine if o.coupon_kind), ""),
+            }
+        )
     return {"rows": rows}
 
 
@@ -566,8 +709,10 @@ def m_organic_share(c: Ctx) -> dict[str, Any]:
     orders = c.period_orders()
     organic = [o for o in orders if not o.coupon]
     revenue = sum((o.revenue for o in orders), ZERO)
-    return {"organic_share": _ratio(len(organic), len(orders)),
-            "organic_revenue_share": _ratio(sum((o.revenue for o in organic), ZERO), revenue)}
+    return {
+        "organic_share": _ratio(len(organic), len(orders)),
+        "organic_revenue_share": _ratio(sum((o.revenue for o in organic), ZERO), revenue),
+    }
 
 
 def m_coupon_kinds(c: Ctx) -> dict[str, Any]:
@@ -576,8 +721,17 @@ def m_coupon_kinds(c: Ctx) -> dict[str, Any]:
     for o in c.period_orders():
         if o.coupon_kind:
             groups[o.coupon_kind].append(o)
-    return {"rows": [{"coupon_kind": k, "orders": len(v), "revenue": _money(sum((o.revenue for o in v), ZERO)),
-                      "discount": _money(sum((o.discount for o in v), ZERO))} for k, v in sorted(groups.items())]}
+    return {
+        "rows": [
+            {
+                "coupon_kind": k,
+                "orders": len(v),
+                "revenue": _money(sum((o.revenue for o in v), ZERO)),
+                "discount": _money(sum((o.discount for o in v), ZERO)),
+            }
+            for k, v in sorted(groups.items())
+        ]
+    }
 
 
 def _group_sessions(c: Ctx, key: str) -> list[dict[str, Any]]:
@@ -595,9 +749,16 @@ def _group_sessions(c: Ctx, key: str) -> list[dict[str, Any]]:
             groups[getattr(s, key)].append(s)
     rows = []
     for k, v in sorted(groups.items()):
-        rows.append({key: k, "sessions": sum(1 for s in v if c.within(s.start)),
-                     "visitors": len({s.anon for s in v if any(c.within(e.ms) for e in s.events)}),
-                     "page_views": sum(1 for s in v for e in s.events if e.name == "page" and c.within(e.ms))})
+        rows.append(
+            {
+                key: k,
+                "sessions": sum(1 for s in v if c.within(s.start)),
+                "visitors": len({s.anon for s in v if any(c.within(e.ms) for e in s.events)}),
+                "page_views": sum(
+                    1 for s in v for e in s.events if e.name == "page" and c.within(e.ms)
+                ),
+            }
+        )
     return rows
 
 
@@ -607,12 +768,15 @@ def m_traffic(c: Ctx) -> dict[str, Any]:
     period); the same by channel, landing page, country and device of the
     session (see ``_group_sessions`` and ``sessionize``)."""
     sessions = c.period_sessions()
-    return {"visitors": len(c.visitors()), "sessions": len(sessions),
-            "page_views": len(c.period("page", humans=True)),
-            "by_channel": _group_sessions(c, "channel"),
-            "by_landing_page": _group_sessions(c, "landing_page"),
-            "by_country": _group_sessions(c, "country"),
-            "by_device": _group_sessions(c, "device")}
+    return {
+        "visitors": len(c.visitors()),
+        "sessions": len(sessions),
+        "page_views": len(c.period("page", humans=True)),
+        "by_channel": _group_sessions(c, "channel"),
+        "by_landing_page": _group_sessions(c, "landing_page"),
+        "by_country": _group_sessions(c, "country"),
+        "by_device": _group_sessions(c, "device"),
+    }
 
 
 def m_landing_pages(c: Ctx) -> dict[str, Any]:
@@ -625,8 +789,14 @@ def m_landing_pages(c: Ctx) -> dict[str, Any]:
     rows = []
     for page, ss in sorted(groups.items()):
         converted = sum(1 for s in ss if any(e.name == "Order Completed" for e in s.events))
-        rows.append({"landing_page": page, "sessions": len(ss), "visitors": len({s.anon for s in ss}),
-                     "conversion": _ratio(converted, len(ss))})
+        rows.append(
+            {
+                "landing_page": page,
+                "sessions": len(ss),
+                "visitors": len({s.anon for s in ss}),
+                "conversion": _ratio(converted, len(ss)),
+            }
+        )
     return {"rows": rows}
 
 
@@ -649,12 +819,19 @@ def _first_completions(c: Ctx) -> dict[tuple[str, str], int]:
     return done
 
 
-def _completion_row(pairs: list[tuple[str, str]], starts: dict[tuple[str, str], int],
-                    done: dict[tuple[str, str], int]) -> dict[str, Any]:
+def _completion_row(
+    pairs: list[tuple[str, str]],
+    starts: dict[tuple[str, str], int],
+    done: dict[tuple[str, str], int],
+) -> dict[str, Any]:
     completed = [p for p in pairs if p in done]
     hours = [(done[p] - starts[p]) / 3_600_000 for p in completed]
-    return {"started": len(pairs), "completed": len(completed), "completion_rate": _ratio(len(completed), len(pairs)),
-            "mean_hours_to_complete": (sum(hours) / len(hours)) if hours else None}
+    return {
+        "started": len(pairs),
+        "completed": len(completed),
+        "completion_rate": _ratio(len(completed), len(pairs)),
+        "mean_hours_to_complete": (sum(hours) / len(hours)) if hours else None,
+    }
 
 
 def m_course_completion(c: Ctx) -> dict[str, Any]:
@@ -666,8 +843,13 @@ def m_course_completion(c: Ctx) -> dict[str, Any]:
     by_course: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for p in pairs:
         by_course[p[1]].append(p)
-    return {**_completion_row(pairs, starts, done),
-            "rows": [{"course_id": k, **_completion_row(v, starts, done)} for k, v in sorted(by_course.items())]}
+    return {
+        **_completion_row(pairs, starts, done),
+        "rows": [
+            {"course_id": k, **_completion_row(v, starts, done)}
+            for k, v in sorted(by_course.items())
+        ],
+    }
 
 
 def m_dropoff(c: Ctx) -> dict[str, Any]:
@@ -689,9 +871,14 @@ def m_dropoff(c: Ctx) -> dict[str, Any]:
     for course in sorted(count):
         mine = [p for p in pairs if p[1] == course]
         for i in range(1, count[course] + 1):
-            rows.append({"course_id": course, "lesson_index": i,
-                         "reached": sum(1 for p in mine if furthest[p] >= i),
-                         "dropped": sum(1 for p in mine if furthest[p] == i and p not in done)})
+            rows.append(
+                {
+                    "course_id": course,
+                    "lesson_index": i,
+                    "reached": sum(1 for p in mine if furthest[p] >= i),
+                    "dropped": sum(1 for p in mine if furthest[p] == i and p not in done),
+                }
+            )
     return {"rows": rows}
 
 
@@ -704,8 +891,18 @@ def m_popular_courses(c: Ctx) -> dict[str, Any]:
         for course, _, share in o.allocated():
             revenue[course] += share
     courses = sorted(set(enroll) | set(starts) | set(completions) | set(revenue))
-    return {"rows": [{"course_id": k, "enrollments": enroll[k], "lesson_starts": starts[k],
-                      "completions": completions[k], "revenue": _money(revenue.get(k, ZERO))} for k in courses]}
+    return {
+        "rows": [
+            {
+                "course_id": k,
+                "enrollments": enroll[k],
+                "lesson_starts": starts[k],
+                "completions": completions[k],
+                "revenue": _money(revenue.get(k, ZERO)),
+            }
+            for k in courses
+        ]
+    }
 
 
 def m_certificate_rate(c: Ctx) -> dict[str, Any]:
@@ -714,9 +911,15 @@ def m_certificate_rate(c: Ctx) -> dict[str, Any]:
     ``course_completion``), and of those the share with a ``Certificate
     Downloaded`` for the course at any time."""
     completed = {p for p, ms in _first_completions(c).items() if c.within(ms)}
-    downloaded = {(e.user, str(e.props["course_id"])) for e in c.events if e.name == "Certificate Downloaded"}
+    downloaded = {
+        (e.user, str(e.props["course_id"])) for e in c.events if e.name == "Certificate Downloaded"
+    }
     n = len(completed & downloaded)
-    return {"certificate_rate": _ratio(n, len(completed)), "completed": len(completed), "downloaded": n}
+    return {
+        "certificate_rate": _ratio(n, len(completed)),
+        "completed": len(completed),
+        "downloaded": n,
+    }
 
 
 def m_funnel(c: Ctx) -> dict[str, Any]:
@@ -746,9 +949,15 @@ def m_funnel(c: Ctx) -> dict[str, Any]:
             level_count[i] += 1
     rows = []
     for i, name in enumerate(FUNNEL_STEPS):
-        rows.append({"step": i + 1, "name": name, "visitors": level_count[i],
-                     "conversion": _ratio(level_count[i], level_count[i - 1 if i else 0]),
-                     "overall": _ratio(level_count[i], level_count[0])})
+        rows.append(
+            {
+                "step": i + 1,
+                "name": name,
+                "visitors": level_count[i],
+                "conversion": _ratio(level_count[i], level_count[i - 1 if i else 0]),
+                "overall": _ratio(level_count[i], level_count[0]),
+            }
+        )
     return {"conversion": _ratio(level_count[-1], level_count[0]), "rows": rows}
 
 
@@ -762,8 +971,12 @@ def m_peak_usage(c: Ctx) -> dict[str, Any]:
         if e.anon and e.device != "bot" and c.within(e.ms):
             local = datetime.fromtimestamp(e.ms / 1000, c.tz)
             cells[(local.isoweekday(), local.hour)].append(e)
-    return {"rows": [{"weekday": w, "hour": h, "visitors": len({e.anon for e in v}), "events": len(v)}
-                     for (w, h), v in sorted(cells.items())]}
+    return {
+        "rows": [
+            {"weekday": w, "hour": h, "visitors": len({e.anon for e in v}), "events": len(v)}
+            for (w, h), v in sorted(cells.items())
+        ]
+    }
 
 
 def m_sessions(c: Ctx) -> dict[str, Any]:
@@ -771,10 +984,12 @@ def m_sessions(c: Ctx) -> dict[str, Any]:
     a bounce is a session with exactly one ``page`` event."""
     sessions = c.period_sessions()
     durations = [s.duration_s for s in sessions]
-    return {"sessions": len(sessions),
-            "mean_duration_s": statistics.fmean(durations) if durations else None,
-            "median_duration_s": quantile_exact(durations, 0.5),
-            "bounce_rate": _ratio(sum(1 for s in sessions if s.pages == 1), len(sessions))}
+    return {
+        "sessions": len(sessions),
+        "mean_duration_s": statistics.fmean(durations) if durations else None,
+        "median_duration_s": quantile_exact(durations, 0.5),
+        "bounce_rate": _ratio(sum(1 for s in sessions if s.pages == 1), len(sessions)),
+    }
 
 
 def m_return_visits(c: Ctx) -> dict[str, Any]:
@@ -783,16 +998,22 @@ def m_return_visits(c: Ctx) -> dict[str, Any]:
     visitors = c.visitors()
     per = Counter(s.anon for s in c.period_sessions())
     before = {e.anon for e in c.events if e.anon and e.device != "bot" and e.ms < c.lo}
-    return {"visitors": len(visitors),
-            "multi_session_share": _ratio(sum(1 for v in visitors if per[v] >= 2), len(visitors)),
-            "returning_visitors": len(visitors & before)}
+    return {
+        "visitors": len(visitors),
+        "multi_session_share": _ratio(sum(1 for v in visitors if per[v] >= 2), len(visitors)),
+        "returning_visitors": len(visitors & before),
+    }
 
 
 def m_devices(c: Ctx) -> dict[str, Any]:
     sessions = c.period_sessions()
     mobile = sum(1 for s in sessions if s.device in ("mobile", "tablet"))
-    return {"mobile_share": _ratio(mobile, len(sessions)),
-            "rows": [{k: v for k, v in r.items() if k != "page_views"} for r in _group_sessions(c, "device")]}
+    return {
+        "mobile_share": _ratio(mobile, len(sessions)),
+        "rows": [
+            {k: v for k, v in r.items() if k != "page_views"} for r in _group_sessions(c, "device")
+        ],
+    }
 
 
 # --- business intelligence ---
@@ -807,13 +1028,20 @@ def _by_trait(c: Ctx, trait: str) -> dict[str, list[Order]]:
 
 
 def _bi_row(orders: list[Order]) -> dict[str, Any]:
-    return {"customers": len(_customers_of(orders)), "orders": len(orders),
-            "revenue": _money(sum((o.revenue for o in orders), ZERO))}
+    return {
+        "customers": len(_customers_of(orders)),
+        "orders": len(orders),
+        "revenue": _money(sum((o.revenue for o in orders), ZERO)),
+    }
 
 
 def m_professions(c: Ctx) -> dict[str, Any]:
     """Buyer profession: the user's last known ``profession`` trait ("unknown" if none)."""
-    return {"rows": [{"profession": k, **_bi_row(v)} for k, v in sorted(_by_trait(c, "profession").items())]}
+    return {
+        "rows": [
+            {"profession": k, **_bi_row(v)} for k, v in sorted(_by_trait(c, "profession").items())
+        ]
+    }
 
 
 def m_regions(c: Ctx) -> dict[str, Any]:
@@ -822,8 +1050,11 @@ def m_regions(c: Ctx) -> dict[str, Any]:
     groups = _by_trait(c, "license_state")
     tx = groups.get("TX", [])
     rest = [o for k, v in groups.items() if k != "TX" for o in v]
-    return {"rows": [{"license_state": k, **_bi_row(v)} for k, v in sorted(groups.items())],
-            "texas": _bi_row(tx), "other": _bi_row(rest)}
+    return {
+        "rows": [{"license_state": k, **_bi_row(v)} for k, v in sorted(groups.items())],
+        "texas": _bi_row(tx),
+        "other": _bi_row(rest),
+    }
 
 
 def m_packages(c: Ctx) -> dict[str, Any]:
@@ -834,8 +1065,12 @@ def m_packages(c: Ctx) -> dict[str, Any]:
             if pkg:
                 orders[pkg].add(o.order_id)
                 revenue[pkg] += share
-    return {"rows": [{"package_id": k, "orders": len(orders[k]), "revenue": _money(revenue[k])}
-                     for k in sorted(orders)]}
+    return {
+        "rows": [
+            {"package_id": k, "orders": len(orders[k]), "revenue": _money(revenue[k])}
+            for k in sorted(orders)
+        ]
+    }
 
 
 def m_seasonality(c: Ctx) -> dict[str, Any]:
@@ -843,8 +1078,12 @@ def m_seasonality(c: Ctx) -> dict[str, Any]:
     groups: dict[int, list[Order]] = defaultdict(list)
     for o in c.period_orders():
         groups[c.day(o.ms).month].append(o)
-    return {"rows": [{"month": m, "orders": len(v), "revenue": _money(sum((o.revenue for o in v), ZERO))}
-                     for m, v in sorted(groups.items())]}
+    return {
+        "rows": [
+            {"month": m, "orders": len(v), "revenue": _money(sum((o.revenue for o in v), ZERO))}
+            for m, v in sorted(groups.items())
+        ]
+    }
 
 
 # --- financial health ---
@@ -866,16 +1105,26 @@ def m_cash_flow(c: Ctx) -> dict[str, Any]:
         lo, hi = max(m, c.frm), min(_add_months(m, 1), c.to)
         net, spend = _month_money(c, lo, hi)
         total = sum(spend.values(), ZERO)
-        rows.append({"month": m.strftime("%Y-%m"), "net_revenue": _money(net),
-                     "expenses": {k: _money(v) for k, v in sorted(spend.items())},
-                     "total_expenses": _money(total), "net_cash_flow": _money(net - total)})
+        rows.append(
+            {
+                "month": m.strftime("%Y-%m"),
+                "net_revenue": _money(net),
+                "expenses": {k: _money(v) for k, v in sorted(spend.items())},
+                "total_expenses": _money(total),
+                "net_cash_flow": _money(net - total),
+            }
+        )
     return {"rows": rows}
 
 
 def m_profit_margin(c: Ctx) -> dict[str, Any]:
     net, spend = _month_money(c, c.frm, c.to)
     total = sum(spend.values(), ZERO)
-    return {"profit_margin": _ratio(net - total, net), "net_revenue": _money(net), "expenses": _money(total)}
+    return {
+        "profit_margin": _ratio(net - total, net),
+        "net_revenue": _money(net),
+        "expenses": _money(total),
+    }
 
 
 def m_break_even(c: Ctx) -> dict[str, Any]:
@@ -886,9 +1135,16 @@ def m_break_even(c: Ctx) -> dict[str, Any]:
     history, so it does not restart at ``from``. The break-even month is the
     first whose cumulative figure is >= 0 once a month's net flow has been
     non-zero (leading empty months are no break-even)."""
-    firsts = [c.day(e.ms) for e in c.events
-              if e.name in ("Order Completed", "Order Refunded") and e.ms < c.hi]
-    firsts += [d for d in (_expense_day(c, e) for e in c.events if e.name == "Expense Recorded") if d < c.to]
+    firsts = [
+        c.day(e.ms)
+        for e in c.events
+        if e.name in ("Order Completed", "Order Refunded") and e.ms < c.hi
+    ]
+    firsts += [
+        d
+        for d in (_expense_day(c, e) for e in c.events if e.name == "Expense Recorded")
+        if d < c.to
+    ]
     rows, total, found, moved = [], ZERO, None, False
     for m in _months(min([*firsts, c.frm]), c.to):
         net, spend = _month_money(c, m, min(_add_months(m, 1), c.to))
@@ -923,13 +1179,23 @@ def m_uptime(c: Ctx) -> dict[str, Any]:
                 run.append(check)
                 continue
             if run:
-                incidents.append({"start": iso_ms(run[0].ms), "end": iso_ms(run[-1].ms), "checks": len(run)})
+                incidents.append(
+                    {"start": iso_ms(run[0].ms), "end": iso_ms(run[-1].ms), "checks": len(run)}
+                )
                 run = []
         all_ok += ok
         all_n += len(evs)
-        rows.append({"target": target, "checks": len(evs), "successful_checks": ok, "uptime": _ratio(ok, len(evs)),
-                     "p50_latency_ms": quantile_exact(lat, 0.5), "p95_latency_ms": quantile_exact(lat, 0.95),
-                     "incidents": incidents})
+        rows.append(
+            {
+                "target": target,
+                "checks": len(evs),
+                "successful_checks": ok,
+                "uptime": _ratio(ok, len(evs)),
+                "p50_latency_ms": quantile_exact(lat, 0.5),
+                "p95_latency_ms": quantile_exact(lat, 0.95),
+                "incidents": incidents,
+            }
+        )
     return {"uptime": _ratio(all_ok, all_n), "rows": rows}
 
 
@@ -947,27 +1213,46 @@ def m_page_speed(c: Ctx) -> dict[str, Any]:
     all_lcp = [v for vs in lcp.values() for v in vs]
 
     def row(ls: list[float], cs: list[float]) -> dict[str, Any]:
-        return {"p50_load_ms": quantile_exact(ls, 0.5), "p75_load_ms": quantile_exact(ls, 0.75),
-                "p50_lcp_ms": quantile_exact(cs, 0.5), "p75_lcp_ms": quantile_exact(cs, 0.75)}
+        return {
+            "p50_load_ms": quantile_exact(ls, 0.5),
+            "p75_load_ms": quantile_exact(ls, 0.75),
+            "p50_lcp_ms": quantile_exact(cs, 0.5),
+            "p75_lcp_ms": quantile_exact(cs, 0.75),
+        }
 
-    return {**row(all_load, all_lcp),
-            "rows": [{"page": p, **row(load.get(p, []), lcp.get(p, []))} for p in sorted(set(load) | set(lcp))]}
+    return {
+        **row(all_load, all_lcp),
+        "rows": [
+            {"page": p, **row(load.get(p, []), lcp.get(p, []))}
+            for p in sorted(set(load) | set(lcp))
+        ],
+    }
 
 
 def m_error_rate(c: Ctx) -> dict[str, Any]:
     errors = c.period("JS Error", humans=True)
     views = len(c.period("page", humans=True))
     by_msg = Counter(str(e.props["message"]) for e in errors)
-    return {"error_rate": _ratio(len(errors), views), "errors": len(errors), "page_views": views,
-            "rows": [{"message": k, "errors": v} for k, v in sorted(by_msg.items(), key=lambda kv: (-kv[1], kv[0]))]}
+    return {
+        "error_rate": _ratio(len(errors), views),
+        "errors": len(errors),
+        "page_views": views,
+        "rows": [
+            {"message": k, "errors": v}
+            for k, v in sorted(by_msg.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+    }
 
 
 def m_support_tickets(c: Ctx) -> dict[str, Any]:
     tickets = c.period("Support Ticket Opened")
     cats = Counter(str(e.props.get("category") or "") for e in tickets)
     per_day = Counter(c.day(e.ms).isoformat() for e in tickets)
-    return {"tickets": len(tickets), "by_category": [{"category": k, "tickets": v} for k, v in sorted(cats.items())],
-            "by_day": [{"day": k, "tickets": v} for k, v in sorted(per_day.items())]}
+    return {
+        "tickets": len(tickets),
+        "by_category": [{"category": k, "tickets": v} for k, v in sorted(cats.items())],
+        "by_day": [{"day": k, "tickets": v} for k, v in sorted(per_day.items())],
+    }
 
 
 def m_signup_rate(c: Ctx) -> dict[str, Any]:
@@ -991,10 +1276,15 @@ def m_search_usage(c: Ctx) -> dict[str, Any]:
     zero = sum(1 for e in searches if e.props.get("results_count") == 0)
     # "ACL" and " acl" are one query: trimmed and lower-cased before counting
     top = Counter(str(e.props["query"]).strip().lower() for e in searches)
-    return {"searches": len(searches), "session_search_share": _ratio(with_search, len(sessions)),
-            "zero_results_share": _ratio(zero, len(searches)),
-            "top_queries": [{"query": q, "searches": n}
-                            for q, n in sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:10]]}
+    return {
+        "searches": len(searches),
+        "session_search_share": _ratio(with_search, len(sessions)),
+        "zero_results_share": _ratio(zero, len(searches)),
+        "top_queries": [
+            {"query": q, "searches": n}
+            for q, n in sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        ],
+    }
 
 
 def m_feature_usage(c: Ctx) -> dict[str, Any]:
@@ -1003,8 +1293,12 @@ def m_feature_usage(c: Ctx) -> dict[str, Any]:
     groups: dict[str, list[Ev]] = defaultdict(list)
     for e in c.period("Feature Used", humans=True):
         groups[str(e.props["feature"])].append(e)
-    return {"rows": [{"feature": k, "events": len(v), "users": len({e.user for e in v if e.user})}
-                     for k, v in sorted(groups.items())]}
+    return {
+        "rows": [
+            {"feature": k, "events": len(v), "users": len({e.user for e in v if e.user})}
+            for k, v in sorted(groups.items())
+        ]
+    }
 
 
 def m_event_counts(c: Ctx) -> dict[str, Any]:
@@ -1026,22 +1320,56 @@ def m_goals(c: Ctx) -> dict[str, Any]:
     month_from = _bounds((c.to - timedelta(days=1)).replace(day=1), c.tz)
     completion = m_course_completion(c)["completion_rate"]
     rating = m_rating(c)["rating"]
-    return {"active_users": len(active), "monthly_net_revenue": _money(_net(c, month_from, c.hi)),
-            "course_completion_rate": completion, "average_rating": rating}
+    return {
+        "active_users": len(active),
+        "monthly_net_revenue": _money(_net(c, month_from, c.hi)),
+        "course_completion_rate": completion,
+        "average_rating": rating,
+    }
 
 
 METRICS = {
-    "revenue": m_revenue, "aov": m_aov, "revenue_per_customer": m_revenue_per_customer, "growth": m_growth,
-    "conversion_rate": m_conversion_rate, "cac": m_cac, "customers": m_customers, "retention": m_retention,
-    "refund_rate": m_refund_rate, "nps": m_nps, "rating": m_rating, "ltv": m_ltv,
-    "discount_codes": m_discount_codes, "organic_share": m_organic_share, "coupon_kinds": m_coupon_kinds,
-    "traffic": m_traffic, "landing_pages": m_landing_pages, "course_completion": m_course_completion,
-    "dropoff": m_dropoff, "popular_courses": m_popular_courses, "certificate_rate": m_certificate_rate,
-    "funnel": m_funnel, "peak_usage": m_peak_usage, "sessions": m_sessions, "return_visits": m_return_visits,
-    "devices": m_devices, "professions": m_professions, "packages": m_packages, "regions": m_regions,
-    "seasonality": m_seasonality, "cash_flow": m_cash_flow, "profit_margin": m_profit_margin,
-    "break_even": m_break_even, "uptime": m_uptime, "page_speed": m_page_speed, "error_rate": m_error_rate,
-    "support_tickets": m_support_tickets, "signup_rate": m_signup_rate, "login_success": m_login_success,
-    "search_usage": m_search_usage, "feature_usage": m_feature_usage, "goals": m_goals,
+    "revenue": m_revenue,
+    "aov": m_aov,
+    "revenue_per_customer": m_revenue_per_customer,
+    "growth": m_growth,
+    "conversion_rate": m_conversion_rate,
+    "cac": m_cac,
+    "customers": m_customers,
+    "retention": m_retention,
+    "refund_rate": m_refund_rate,
+    "nps": m_nps,
+    "rating": m_rating,
+    "ltv": m_ltv,
+    "discount_codes": m_discount_codes,
+    "organic_share": m_organic_share,
+    "coupon_kinds": m_coupon_kinds,
+    "traffic": m_traffic,
+    "landing_pages": m_landing_pages,
+    "course_completion": m_course_completion,
+    "dropoff": m_dropoff,
+    "popular_courses": m_popular_courses,
+    "certificate_rate": m_certificate_rate,
+    "funnel": m_funnel,
+    "peak_usage": m_peak_usage,
+    "sessions": m_sessions,
+    "return_visits": m_return_visits,
+    "devices": m_devices,
+    "professions": m_professions,
+    "packages": m_packages,
+    "regions": m_regions,
+    "seasonality": m_seasonality,
+    "cash_flow": m_cash_flow,
+    "profit_margin": m_profit_margin,
+    "break_even": m_break_even,
+    "uptime": m_uptime,
+    "page_speed": m_page_speed,
+    "error_rate": m_error_rate,
+    "support_tickets": m_support_tickets,
+    "signup_rate": m_signup_rate,
+    "login_success": m_login_success,
+    "search_usage": m_search_usage,
+    "feature_usage": m_feature_usage,
+    "goals": m_goals,
     "event_counts": m_event_counts,
 }

@@ -155,7 +155,9 @@ def test_rate_limit_answers_429_for_browser_keys_only(sink: MemorySink) -> None:
     )
     with TestClient(create_app(settings, sink)) as c:
         responses = [c.post("/v1/page", json=EX["page"], auth=(BKEY, "")) for _ in range(5)]
-        server = [c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)]
+        server = [
+            c.post("/v1/track", json=EX["signed_in"], auth=(SKEY, "")).status_code for _ in range(5)
+        ]
     assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
     assert int(responses[3].headers["retry-after"]) >= 1
     assert server == [200] * 5

@@ -84,7 +84,9 @@ def test_no_event_in_the_last_half_minute_before_local_midnight() -> None:
 
 def test_ips_geolocate_to_the_country_the_simulator_meant() -> None:
     geo = GeoIP2Fast()
-    nets = [n for _, ns in cat.COUNTRY_NETWORKS.values() for n in ns] + [n for n, _ in cat.BOT_NETWORKS.values()]
+    nets = [n for _, ns in cat.COUNTRY_NETWORKS.values() for n in ns] + [
+        n for n, _ in cat.BOT_NETWORKS.values()
+    ]
     for net in nets:
         network = ipaddress.ip_network(net)
         for ip in (network[1], network[network.num_addresses // 2], network[-2]):
@@ -95,14 +97,23 @@ def test_ips_geolocate_to_the_country_the_simulator_meant() -> None:
 def test_user_agents_parse_to_their_device_class(device: str) -> None:
     for ua, *_ in cat.USER_AGENTS[device]:
         parsed = user_agents.parse(ua)
-        got = ("bot" if parsed.is_bot else "tablet" if parsed.is_tablet else "mobile" if parsed.is_mobile
-               else "desktop")
+        got = (
+            "bot"
+            if parsed.is_bot
+            else "tablet"
+            if parsed.is_tablet
+            else "mobile"
+            if parsed.is_mobile
+            else "desktop"
+        )
         assert got == device == device_class(ua)
 
 
 def test_shares_are_plausible() -> None:
     calls = fortnight()
-    users = {c.message["userId"]: c.message["traits"] for c in calls if c.message["type"] == "identify"}
+    users = {
+        c.message["userId"]: c.message["traits"] for c in calls if c.message["type"] == "identify"
+    }
     prof = Counter(t["profession"] for t in users.values())
     assert len(users) > 200
     assert 0.28 <= prof["PT"] / len(users) <= 0.48
@@ -121,8 +132,18 @@ def test_shares_are_plausible() -> None:
     assert 0.6 <= truth["certificate_rate"]["certificate_rate"] <= 0.98
     assert 0.4 <= truth["course_completion"]["completion_rate"] <= 0.9
     events = truth["event_counts"]
-    for name in ("Coupon Denied", "Coupon Applied", "Sign In Failed", "Order Refunded", "JS Error",
-                 "NPS Submitted", "Course Rated", "Support Ticket Opened", "Expense Recorded", "Web Vitals"):
+    for name in (
+        "Coupon Denied",
+        "Coupon Applied",
+        "Sign In Failed",
+        "Order Refunded",
+        "JS Error",
+        "NPS Submitted",
+        "Course Rated",
+        "Support Ticket Opened",
+        "Expense Recorded",
+        "Web Vitals",
+    ):
         assert events.get(name, 0) > 0, name
     kinds = {r["coupon_kind"] for r in truth["coupon_kinds"]["rows"]}
     assert kinds == {"employee", "marketing", "partner"}
@@ -137,7 +158,9 @@ def test_orders_add_up() -> None:
             p = call.message["properties"]
             lines = sum(round(x["price"] * 100) for x in p["products"])
             assert lines == round(p["subtotal"] * 100)
-            assert round(p["subtotal"] * 100) - round(p["discount"] * 100) == round(p["revenue"] * 100)
+            assert round(p["subtotal"] * 100) - round(p["discount"] * 100) == round(
+                p["revenue"] * 100
+            )
 
 
 def test_live_window_is_deterministic_and_valid() -> None:

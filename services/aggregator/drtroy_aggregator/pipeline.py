@@ -162,7 +162,7 @@ class Pipeline:
     def listener(self) -> ConsumerRebalanceListener:
         pipeline = self
 
-        class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+        class _Listener(ConsumerRebalanceListener):
             async def on_partitions_revoked(self, revoked: Any) -> None:
                 await pipeline.flush()
 

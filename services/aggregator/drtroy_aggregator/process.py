@@ -134,7 +134,9 @@ def to_row(ev: CollectedEvent, partition: int, offset: int) -> tuple[Any, ...]:
     screen = _obj(ctx.get("screen"))
     en = ev.enrichment
     raw_products = p.get("products")
-    products = [x for x in raw_products if isinstance(x, dict)] if isinstance(raw_products, list) else []
+    products = (
+        [x for x in raw_products if isinstance(x, dict)] if isinstance(raw_products, list) else []
+    )
     # identify carries traits; Signed Up carries the same facts as properties
     # Traits that drive metrics count only from a server key (a browser key's
     # identify links ids; its traits stay in the raw JSON).

@@ -8,12 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from drtroy_metrics.catalog import BadRequest, describe, run_metric
-from drtroy_metrics.settings import Settings
-from drtroy_metrics.warehouse import Warehouse
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from drtroy_metrics.catalog import BadRequest, describe, run_metric
+from drtroy_metrics.settings import Settings
+from drtroy_metrics.warehouse import Warehouse
 
 from . import health, pages
 
@@ -41,7 +42,9 @@ def create_app(settings: Settings, wh: Warehouse, pipeline: Any = None) -> FastA
         try:
             import asyncio
 
-            answer = await asyncio.to_thread(run_metric, wh, name, dict(request.query_params), tz, today)
+            answer = await asyncio.to_thread(
+                run_metric, wh, name, dict(request.query_params), tz, today
+            )
         except BadRequest as e:
             return _json({"error": str(e), "metric": name}, 400)
         return _json(answer)
