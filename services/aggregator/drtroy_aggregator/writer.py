@@ -7,6 +7,13 @@ between insert and commit, and a client retry that delivered the same
 messageId twice (same anonymousId -> same partition -> same single consumer).
 Insert deduplication tokens would not cover the second case, and background
 merges (ReplacingMergeTree) are never relied on for counts.
+
+Known limit: the check-then-insert is not atomic across processes. If a
+rebalance hands a partition to a second aggregator while the first is still
+inserting the same uncommitted batch, both may insert it. Partitions are
+revoked only after the revoking consumer flushed (see the pipeline's
+rebalance listener), which keeps that window to a consumer that stalls past
+its session timeout mid-insert.
 """
 
 from __future__ import annotations
