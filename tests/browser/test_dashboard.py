@@ -247,3 +247,152 @@ def test_live_panel_changes_when_new_events_arrive(page: Any, dash_stack: Runnin
     )
     page.screenshot(path=str(SCREENSHOTS / "dashboard-operations-live.png"), full_page=True)
     assert not page.console_errors, page.console_errors
+
+
+def _money(v: float) -> str:
+    """The dashboard's money format (app.js fmt, kind money), written out here."""
+    cents = abs(v) >= 1000
+    text = f"${abs(v):,.0f}" if cents else f"${abs(v):,.2f}"
+    return ("-" if v < 0 else "") + text
+
+
+def _wait_filtered(pg: Any, page_id: str, profession: str, state: str) -> list[dict[str, Any]]:
+    """Wait until the page shows ``page_id`` rendered with these filters (the
+    hash change renders in a later task than the select's change event)."""
+    pg.wait_for_function(
+        """([p, s]) => {
+            const f = window.drtroyDashboard.state.filters || {};
+            return f.profession === p && f.state === s;
+        }""",
+        arg=[profession, state],
+        timeout=30_000,
+    )
+    return _wait_loaded(pg, page_id)
+
+
+def test_buyer_filters_reach_only_the_metrics_that_declare_them(
+    page: Any, dash_stack: RunningStack
+) -> None:
+    api = f"{dash_stack.api_url}/api/v1/metrics"
+    catalog = httpx.get(api, timeout=30).json()["metrics"]
+    declaring = {
+        m["name"]
+        for m in catalog
+        if {"profession", "state"} <= {p["name"] for p in m["parameters"]}
+    }
+    assert declaring == {
+        "revenue", "aov", "revenue_per_customer", "customers", "refund_rate",
+        "discount_codes", "organic_share", "coupon_kinds", "packages", "seasonality",
+    }  # fmt: skip
+    page.goto(f"{dash_stack.api_url}/#/revenue", wait_until="load")
+    _wait_loaded(page, "revenue")
+    period = page.evaluate("[window.drtroyDashboard.state.from, window.drtroyDashboard.state.to]")
+    when = {"from": period[0], "to": period[1]}
+    # the state select offers the catalog's choices, profession the five professions
+    revenue_params = {
+        p["name"]: p for p in next(m for m in catalog if m["name"] == "revenue")["parameters"]
+    }
+    offered = page.eval_on_selector_all("#state option", "os => os.map(o => o.value)")
+    assert offered == ["", *revenue_params["state"]["choices"]]
+    offered = page.eval_on_selector_all("#profession option", "os => os.map(o => o.value)")
+    assert offered == ["", "PT", "OT", "PTA", "COTA", "other"]
+
+    # a buyer group with orders in the period: the busiest license states by the
+    # (unfiltered) regions metric, crossed with every profession
+    regions = httpx.get(f"{api}/regions", params=when, timeout=30).json()["rows"]
+    top_states = [
+        r["license_state"]
+        for r in sorted(regions, key=lambda r: -r["orders"])
+        if r["license_state"] in revenue_params["state"]["choices"]
+    ][:2]
+    assert top_states, regions
+    best: tuple[int, str, str] = (0, "", "")
+    for st in top_states:
+        for prof in revenue_params["profession"]["choices"]:
+            a = httpx.get(
+                f"{api}/revenue", params={**when, "profession": prof, "state": st}, timeout=30
+            ).json()
+            best = max(best, (a["values"]["orders"], prof, st))
+    orders, prof, st = best
+    assert orders > 0, (top_states, regions)
+
+    page.select_option("#profession", prof)
+    _wait_filtered(page, "revenue", prof, "")
+    page.select_option("#state", st)
+    panels = _wait_filtered(page, "revenue", prof, st)
+    assert f"profession={prof}" in page.url and f"state={st}" in page.url, page.url
+    assert all(p["state"] == "ok" for p in panels if p["metric"] in declaring), panels
+
+    # the revenue panel shows the read API's answer for the same buyers and period
+    want = httpx.get(
+        f"{api}/revenue",
+        params={**when, "interval": "day", "profession": prof, "state": st},
+        timeout=30,
+    ).json()["values"]
+    whole = httpx.get(f"{api}/revenue", params={**when, "interval": "day"}, timeout=30).json()
+    assert want["revenue"] < whole["values"]["revenue"], "the filter should narrow the figure"
+    tiles = page.eval_on_selector_all(
+        "section[data-metric=revenue] .tile",
+        "els => Object.fromEntries(els.map(e => [e.dataset.key, e.querySelector('.value').textContent]))",
+    )
+    assert tiles["revenue"] == _money(want["revenue"]), (tiles, want)
+    assert tiles["net_revenue"] == _money(want["net_revenue"]), (tiles, want)
+    assert tiles["orders"] == f"{want['orders']:,}", (tiles, want)
+
+    # exactly the filtered panels wear the note
+    note = f"{prof} · {st}"
+    badges = page.eval_on_selector_all(
+        "section.panel",
+        """els => els.map(e => [e.dataset.metric, e.dataset.filtered || null,
+                                e.querySelector('h2 .filtered')?.textContent || null])""",
+    )
+    for metric, filtered, text in badges:
+        if metric in declaring:
+            assert (filtered, text) == (note, f"filtered: {note}"), metric
+        else:
+            assert (filtered, text) == (None, None), metric
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-revenue-filtered.png"), full_page=True)
+
+    # every metric request from here on: the filters go exactly to the declaring metrics
+    asked: list[str] = []
+    page.on("request", lambda r: "/api/v1/metrics/" in r.url and asked.append(r.url))
+    for page_id in ("marketing", "overview", "revenue"):
+        page.click(f"nav a[data-page={page_id}]")
+        _wait_filtered(page, page_id, prof, st)
+        assert f"profession={prof}" in page.url and f"state={st}" in page.url, page.url
+    seen_filtered: set[str] = set()
+    for url in asked:
+        u = httpx.URL(url)
+        name = u.path.rsplit("/", 1)[1]
+        got = (u.params.get("profession"), u.params.get("state"))
+        if name in declaring:
+            assert got == (prof, st), url
+            seen_filtered.add(name)
+        else:
+            assert got == (None, None), url
+    assert seen_filtered == declaring, sorted(declaring - seen_filtered)
+
+    # the overview's headline tiles: badges on the order figures only
+    page.click("nav a[data-page=overview]")
+    _wait_filtered(page, "overview", prof, st)
+    kpi = page.eval_on_selector_all(
+        "section[data-kind=kpis] .tile",
+        "els => els.map(e => [e.dataset.key, e.querySelector('.filtered')?.textContent || null])",
+    )
+    assert kpi
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-overview-filtered.png"))
+    for key, text in kpi:
+        metric = key.split(".")[0]
+        assert text == (f"filtered: {note}" if metric in declaring else None), key
+
+    # a reload keeps the filters (they live in the URL)
+    page.reload(wait_until="load")
+    _wait_filtered(page, "overview", prof, st)
+    assert page.input_value("#profession") == prof and page.input_value("#state") == st
+    # back to All: no filter is sent any more
+    page.select_option("#profession", "")
+    page.select_option("#state", "")
+    _wait_filtered(page, "overview", "", "")
+    assert "profession=" not in page.url and "state=" not in page.url
+    assert not page.query_selector_all(".filtered")
+    assert not page.console_errors, page.console_errors

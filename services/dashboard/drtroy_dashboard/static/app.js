@@ -8,6 +8,12 @@
 // are not sent; the row keys a chart uses are taken from the panel's options
 // when it names them, otherwise found from the rows (a time-like key for the
 // x axis, the first text key for labels, numeric keys for values).
+//
+// Buyer filters (profession, license state) sit in the header and live in the
+// URL hash like the period. They are sent only to the metrics whose catalog
+// entry declares them (the order metrics); every panel of such a metric wears
+// a "filtered: PT · TX" badge, so a filtered figure is never mistaken for the
+// whole school's. Panels of other metrics keep showing everyone.
 'use strict';
 (function () {
   const API = '/api/v1';
@@ -400,7 +406,10 @@
 
   // ---- the read API ------------------------------------------------------------
   const PANEL_STATE = new Map(); // choices made inside panels (the drop-off course) across reloads
-  const state = { catalog: new Map(), tz: 'UTC', page: null, from: null, to: null, gen: 0, timers: [], cache: new Map() };
+  const state = { catalog: new Map(), tz: 'UTC', page: null, from: null, to: null, gen: 0, timers: [], cache: new Map(),
+    filters: {}, filterChoices: new Map() };
+  // The header's buyer filters, in badge order; '' (All) means not sent.
+  const FILTERS = ['profession', 'state'];
 
   async function getJSON(path, params) {
     const qs = new URLSearchParams(params || {}).toString();
@@ -418,9 +427,23 @@
     for (const [k, v] of Object.entries(params || {})) if (declared.has(k) && v != null && v !== '') out[k] = v;
     return out;
   }
+  // The header filters that apply to a metric: those it declares and that are set.
+  function filtersFor(name) {
+    const declared = state.catalog.get(name) || new Set();
+    const out = {};
+    for (const f of FILTERS) if (declared.has(f) && state.filters[f]) out[f] = state.filters[f];
+    return out;
+  }
+  // The badge text for a metric's panel ("PT · TX"), '' when nothing filters it.
+  function filterNote(name) { return Object.values(filtersFor(name)).join(' · '); }
+  function filterBadge(name) {
+    const note = filterNote(name);
+    return note ? h('span', { class: 'filtered', title: 'Only buyers with this profession / license state', text: `filtered: ${note}` }) : null;
+  }
   // One request per (metric, params, period) per page render, shared by panels.
+  // The header filters go along; a panel's own params win (none sets a filter).
   function fetchMetric(name, params, period, fresh) {
-    const p = { from: (period || [state.from])[0], to: (period || [null, state.to])[1], ...metricParams(name, params) };
+    const p = { from: (period || [state.from])[0], to: (period || [null, state.to])[1], ...metricParams(name, { ...state.filters, ...params }) };
     const key = name + '?' + new URLSearchParams(p).toString();
     if (fresh || !state.cache.has(key)) state.cache.set(key, getJSON('/metrics/' + encodeURIComponent(name), p));
     return state.cache.get(key);
@@ -539,7 +562,8 @@
       return h('div', { class: 'tile', 'data-key': it.metric + '.' + it.key },
         h('div', { class: 'label', text: it.label }),
         h('div', { class: 'value', text: fmt(it.key, cur, kind) }),
-        h('div', { class: 'delta ' + better, title: `previous period ${prev[0]} – ${addDays(prev[1], -1)}`, text }));
+        h('div', { class: 'delta ' + better, title: `previous period ${prev[0]} – ${addDays(prev[1], -1)}`, text }),
+        filterBadge(it.metric));
     }));
   }
 
@@ -659,8 +683,9 @@
   ];
 
   function panelCard(panel) {
-    const card = h('section', { class: `panel ${panel.w || 'w6'}`, 'data-kind': panel.kind, 'data-metric': panel.metric || panel.kind, 'data-state': 'loading', 'data-live': panel.live ? '1' : null },
-      h('h2', {}, panel.live ? h('span', { class: 'live-dot', title: 'live' }) : null, panel.title, h('span', { class: 'tools' })),
+    const card = h('section', { class: `panel ${panel.w || 'w6'}`, 'data-kind': panel.kind, 'data-metric': panel.metric || panel.kind, 'data-state': 'loading', 'data-live': panel.live ? '1' : null,
+      'data-filtered': (panel.metric && filterNote(panel.metric)) || null },
+      h('h2', {}, panel.live ? h('span', { class: 'live-dot', title: 'live' }) : null, panel.title, panel.metric ? filterBadge(panel.metric) : null, h('span', { class: 'tools' })),
       panel.sub ? h('div', { class: 'sub', text: panel.sub }) : null,
       h('div', { class: 'body' }));
     if (panel.intervalPicker) {
@@ -697,7 +722,10 @@
         if (node && answer.sql) node = h('div', {}, node, h('details', { class: 'sql' }, h('summary', { text: 'SQL' }), h('pre', { text: answer.sql })));
       }
       if (node) done('ok', node);
-      else done('empty', h('div', { class: 'note', text: 'No data in this period.' }));
+      else {
+        const note = panel.metric ? filterNote(panel.metric) : '';
+        done('empty', h('div', { class: 'note', text: note ? `No data in this period for ${note}.` : 'No data in this period.' }));
+      }
     } catch (e) {
       done('error', h('div', { class: 'error', text: String(e.message || e) }));
     }
@@ -707,11 +735,18 @@
   function readHash() {
     const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
     const q = new URLSearchParams(query || '');
-    return { page: PAGES.find((p) => p.id === path) ? path : 'overview', from: q.get('from'), to: q.get('to'), preset: q.get('preset') };
+    const filters = {};
+    // a value the catalog does not offer (a stale or hand-edited link) is dropped, not sent
+    for (const f of FILTERS) {
+      const v = q.get(f) || '';
+      filters[f] = (state.filterChoices.get(f) || []).includes(v) ? v : '';
+    }
+    return { page: PAGES.find((p) => p.id === path) ? path : 'overview', from: q.get('from'), to: q.get('to'), preset: q.get('preset'), filters };
   }
-  function writeHash(page, from, to, presetName) {
-    const q = presetName && presetName !== 'custom' ? `preset=${presetName}` : `from=${from}&to=${to}`;
-    const next = `#/${page}?${q}`;
+  function writeHash(page, from, to, presetName, filters) {
+    const q = new URLSearchParams(presetName && presetName !== 'custom' ? { preset: presetName } : { from, to });
+    for (const f of FILTERS) if ((filters || state.filters)[f]) q.set(f, (filters || state.filters)[f]);
+    const next = `#/${page}?${q.toString()}`;
     if (location.hash !== next) location.hash = next; else render();
   }
   const validDate = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v || '') && !Number.isNaN(Date.parse(v));
@@ -724,7 +759,7 @@
       [from, to] = preset(presetName || '30d', today);
       presetName = presetName || '30d';
     } else presetName = 'custom';
-    state.page = route.page; state.from = from; state.to = to;
+    state.page = route.page; state.from = from; state.to = to; state.filters = route.filters;
     state.gen += 1;
     state.cache.clear();
     for (const t of state.timers) clearInterval(t);
@@ -734,6 +769,15 @@
     document.getElementById('through').value = addDays(to, -1);
     for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.dataset.page === route.page);
     const page = PAGES.find((p) => p.id === route.page);
+    for (const f of FILTERS) {
+      const sel = document.getElementById(f);
+      sel.value = state.filters[f];
+      sel.classList.toggle('on', !!state.filters[f]);
+    }
+    // dimmed where no panel of the page takes a filter (they still carry over to other pages)
+    const takes = (m) => FILTERS.some((f) => (state.catalog.get(m) || new Set()).has(f));
+    const applies = page.panels.some((p) => takes(p.metric) || (p.items || []).some((it) => takes(it.metric)));
+    document.getElementById('filters').classList.toggle('idle', !applies);
     document.title = `${page.title} · DrTroy metrics`;
     const grid = h('div', { class: 'grid' });
     const main = document.getElementById('page');
@@ -768,11 +812,32 @@
       if (!validDate(from) || !validDate(through) || through < from) { setStatus('Choose a first day on or before the last day.', true); return; }
       writeHash(state.page, from, addDays(through, 1), 'custom');
     });
+    for (const f of FILTERS) {
+      // both selects are read: a second change may come before the first one's render
+      document.getElementById(f).addEventListener('change', () => {
+        const chosen = Object.fromEntries(FILTERS.map((g) => [g, document.getElementById(g).value]));
+        writeHash(state.page, state.from, state.to, document.getElementById('preset').value, chosen);
+      });
+    }
     window.addEventListener('hashchange', render);
     try {
       const cat = await getJSON('/metrics');
       state.tz = cat.tz || 'UTC';
-      for (const m of cat.metrics || []) state.catalog.set(m.name, new Set((m.parameters || []).map((p) => p.name)));
+      for (const m of cat.metrics || []) {
+        state.catalog.set(m.name, new Set((m.parameters || []).map((p) => p.name)));
+        for (const p of m.parameters || []) {
+          if (!FILTERS.includes(p.name)) continue;
+          const known = state.filterChoices.get(p.name) || [];
+          for (const c of p.choices || []) if (!known.includes(c)) known.push(c);
+          state.filterChoices.set(p.name, known);
+        }
+      }
+      // the choices are the catalog's (union over the metrics that declare the filter)
+      for (const f of FILTERS) {
+        const choices = state.filterChoices.get(f) || [];
+        document.getElementById(f).append(...choices.map((c) => h('option', { value: c, text: c })));
+        document.getElementById(f).closest('label').hidden = !choices.length;
+      }
     } catch (e) {
       setStatus('Could not read the metric catalog: ' + (e.message || e), true);
       return;
