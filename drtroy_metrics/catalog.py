@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +50,8 @@ class Metric:
     shape: Shaper = rows_only
     # the query file; defaults to the metric's name. A callable picks one per request.
     query: str | Callable[[dict[str, Any]], str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # the server passes the pipeline's health to the shape (``live``)
+    wants_pipeline_health: bool = False
 
     def query_name(self, params: dict[str, Any]) -> str:
         if callable(self.query):
@@ -148,9 +149,18 @@ def jsonable(v: Any) -> Any:
 
 
 def run_metric(
-    wh: Warehouse, name: str, raw: dict[str, str], tz: str, today: dt.date | None = None
+    wh: Warehouse,
+    name: str,
+    raw: dict[str, str],
+    tz: str,
+    today: dt.date | None = None,
+    context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Answer one read-API request: the catalog's JSON shape."""
+    """Answer one read-API request: the catalog's JSON shape.
+
+    ``context`` holds facts from outside the warehouse that the server hands
+    to the metric's shape (the pipeline's health for ``live``); they are never
+    bound into the SQL."""
     metric = METRICS.get(name)
     if metric is None:
         raise BadRequest(f"unknown metric '{name}'; GET /api/v1/metrics lists them")
@@ -161,7 +171,7 @@ def run_metric(
     columns, result = wh.query(sql, bind)
     rows = [{c: jsonable(v) for c, v in zip(columns, r, strict=True)} for r in result]
     answer: dict[str, Any] = {"metric": name, "from": params["from"], "to": params["to"], "tz": tz}
-    answer.update(metric.shape(rows, params))
+    answer.update(metric.shape(rows, {**params, **(context or {})}))
     answer.setdefault("rows", [])
     answer["sql"] = sql
     return answer

@@ -501,11 +501,12 @@ register(
     Metric(
         "live",
         "Events per second over the last minutes (per minute), active visitors in the last 5 minutes, "
-        "top pages now.",
+        "top pages now, and the pipeline's health (freshness, consumer lag, collector).",
         params=(
             Param("minutes", "how many complete minutes back", default="15", kind="int"),
             Param("limit", "how many top pages", default="10", kind="int"),
         ),
         shape=shape_live,
+        wants_pipeline_health=True,
     )
 )

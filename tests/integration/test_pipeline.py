@@ -146,3 +146,22 @@ def test_browser_key_cannot_send_server_events_and_neighbours_are_kept(
     assert stack.wait_for(f"SELECT count() FROM events WHERE anonymous_id = '{uid}-a'", 2) == 2
     time.sleep(1)
     assert stack.scalar(f"SELECT count() FROM events WHERE anonymous_id = '{uid}-a'") == 2
+
+
+def test_live_reports_the_pipelines_health_beside_the_traffic(
+    stack: RunningStack, uid: str
+) -> None:
+    msg = {
+        "type": "page",
+        "anonymousId": f"{uid}-live",
+        "messageId": f"{uid}-live",
+        "properties": {},
+    }
+    assert stack.post("/v1/page", msg, key=BROWSER_KEY).status_code == 200
+    assert stack.wait_for(f"SELECT count() FROM events WHERE message_id = '{uid}-live'", 1) == 1
+    answer = stack.metric("live").json()
+    assert answer["values"]["active_visitors"] >= 1
+    health = answer["pipeline"]
+    assert health["freshness_seconds"] is not None and health["freshness_seconds"] < 60
+    assert isinstance(health["consumer_lag"], dict) and health["consumer_lag_total"] >= 0
+    assert "seconds_since_last_commit" in answer["values"]

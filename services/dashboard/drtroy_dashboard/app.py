@@ -3,6 +3,7 @@ ClickHouse client (chDB lets one process own its data directory)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from drtroy_metrics.catalog import BadRequest, describe, run_metric
+from drtroy_metrics.catalog import METRICS, BadRequest, describe, jsonable, run_metric
 from drtroy_metrics.settings import Settings
 from drtroy_metrics.warehouse import Warehouse
 
@@ -39,11 +40,17 @@ def create_app(settings: Settings, wh: Warehouse, pipeline: Any = None) -> FastA
     async def metric(name: str, request: Request) -> Response:
         """One metric for a period: ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` plus its parameters."""
         today = dt.datetime.now(ZoneInfo(tz)).date()
+        metric_def = METRICS.get(name)
+        context = None
+        if metric_def is not None and metric_def.wants_pipeline_health:
+            context = {
+                "pipeline": await asyncio.to_thread(
+                    health.pipeline_health, pipeline, wh, settings.collector_url
+                )
+            }
         try:
-            import asyncio
-
             answer = await asyncio.to_thread(
-                run_metric, wh, name, dict(request.query_params), tz, today
+                run_metric, wh, name, dict(request.query_params), tz, today, context
             )
         except BadRequest as e:
             return _json({"error": str(e), "metric": name}, 400)
@@ -58,14 +65,10 @@ def create_app(settings: Settings, wh: Warehouse, pipeline: Any = None) -> FastA
             head = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
             if head not in ("SELECT", "WITH", "SHOW", "DESCRIBE", "EXPLAIN"):
                 return _json({"error": "only SELECT/WITH/SHOW/DESCRIBE/EXPLAIN are allowed"}, 400)
-            import asyncio
-
             try:
                 cols, rows = await asyncio.to_thread(wh.query, text)
             except Exception as e:
                 return _json({"error": str(e)[:2000]}, 400)
-            from drtroy_metrics.catalog import jsonable
-
             return _json({"columns": cols, "rows": [jsonable(list(r)) for r in rows]})
 
     @app.get("/healthz")
