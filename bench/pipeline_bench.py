@@ -33,13 +33,13 @@ from drtroy_aggregator.pipeline import Pipeline
 from drtroy_aggregator.process import COLUMNS, decode, to_row
 from drtroy_aggregator.writer import ClickHouseWriter
 from drtroy_collector.ingest import Enricher, RequestFacts, collect, encode, partition_key
-from drtroy_collector.sink import KafkaSink
 from drtroy_schemas import Refusal
 from drtroy_schemas.example_messages import load_examples
 from tqdm import tqdm
 
 from drtroy_metrics.broker import ensure_topics, start_tansu
 from drtroy_metrics.names import DLQ_TOPIC, EVENTS_TOPIC
+from drtroy_metrics.producer import KafkaSink
 from drtroy_metrics.stack import wait_http, wait_tcp
 from drtroy_metrics.warehouse import Warehouse, migrate
 

@@ -10,9 +10,9 @@ import logging
 import signal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from drtroy_collector.sink import KafkaSink
 
 from drtroy_metrics.names import AGGREGATOR_GROUP, DLQ_TOPIC, EVENTS_TOPIC
+from drtroy_metrics.producer import KafkaSink
 from drtroy_metrics.settings import Settings
 from drtroy_metrics.warehouse import Warehouse, migrate
 

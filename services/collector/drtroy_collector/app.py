@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from drtroy_metrics.producer import EventSink, KafkaSink
 from drtroy_metrics.settings import Settings
 
 from .enrich import GeoLookup
 from .ingest import Enricher
 from .limits import TokenBucket
 from .routes import router
-from .sink import EventSink, KafkaSink
 
 log = logging.getLogger("drtroy.collector")
 
