@@ -229,6 +229,17 @@ def _stat(title: str, metric: str, columns: Iterable[str], **kw: Any) -> Panel:
     return Panel(title, metric, "stat", tuple(columns), **kw)
 
 
+# on both the Overview and the Audience dashboards
+SESSIONS_BY_CHANNEL = Panel(
+    "Sessions by channel",
+    "traffic",
+    "barchart",
+    ("key", "sessions", "visitors"),
+    params={"group_by": "channel"},
+    x="key",
+    only=("is_total", 0),
+)
+
 DASHBOARDS: tuple[Dashboard, ...] = (
     Dashboard(
         "drtroy-overview",
@@ -272,15 +283,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                 ("step", "visitors"),
                 w=8,
             ),
-            Panel(
-                "Sessions by channel",
-                "traffic",
-                "barchart",
-                ("key", "sessions", "visitors"),
-                params={"group_by": "channel"},
-                x="key",
-                only=("is_total", 0),
-            ),
+            SESSIONS_BY_CHANNEL,
             Panel(
                 "Popular courses",
                 "popular_courses",
@@ -408,15 +411,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
                 x="coupon_kind",
                 w=16,
             ),
-            Panel(
-                "Sessions by channel",
-                "traffic",
-                "barchart",
-                ("key", "sessions", "visitors"),
-                params={"group_by": "channel"},
-                x="key",
-                only=("is_total", 0),
-            ),
+            SESSIONS_BY_CHANNEL,
             Panel(
                 "Landing pages",
                 "landing_pages",
