@@ -68,11 +68,6 @@ class Warehouse:
         with self._lock:
             self.client.insert(table, rows, column_names=list(columns))
 
-    async def aquery(
-        self, sql: str, parameters: dict[str, Any] | None = None
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        return await asyncio.to_thread(self.query, sql, parameters)
-
     async def ainsert(
         self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]
     ) -> None:

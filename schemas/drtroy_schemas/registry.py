@@ -147,10 +147,3 @@ def validate_message(raw: Any, key_trust: Trust) -> Message | Refusal:
     except ValidationError as e:
         return Refusal(400, f"'{spec.name}': " + _describe(e, spec.field))
     return msg
-
-
-def parse_props(msg: Message) -> ev.Props:
-    """The typed properties (or traits) of an already validated message."""
-    spec = spec_for(msg.type, msg.event)
-    payload = msg.traits if spec.field == "traits" else msg.properties
-    return spec.props.model_validate(payload)
